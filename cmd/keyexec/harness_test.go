@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// binPath is the keyexec binary built once for the end-to-end tests.
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "keyexec-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binPath = filepath.Join(dir, "keyexec")
+	build := osexec.Command("go", "build", "-o", binPath, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build keyexec: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// Test secrets: shaped like the real thing, never real. Every one of them is
+// searched for in keyexec's own output by the no-leak tests.
+const (
+	openAIKey    = "sk-proj-E2eTestKeyAAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjjKKKKllT3BlbkFJmmmmNNNNooooPPPPqqqqRRRRssssTTTTuuuuVVVVwwwwXXXXyy"
+	openAIKey2   = "sk-proj-E2eOtherKeyZZZZyyyyXXXXwwwwVVVVuuuuTTTTssssRRRRqqqqPPPPooT3BlbkFJnnnnMMMMllllKKKKjjjjIIIIhhhhGGGGffffEEEEddddCC"
+	azureKey     = "0123456789abcdef0123456789abcdef"
+	anthropicKey = "sk-ant-api03-E2eTestAnthropicKey0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-AA"
+	vaultToken   = "hvs.E2eTestVaultTokenDoNotLeak0001"
+)
+
+var allTestSecrets = []string{openAIKey, openAIKey2, azureKey, anthropicKey, vaultToken}
+
+// outcome is what one keyexec invocation did.
+type outcome struct {
+	code           int
+	stdout, stderr string
+	pid            int
+}
+
+// keyexecCmd runs the binary with only the given environment (plus PATH and a
+// private HOME), as a user would from a clean shell.
+func keyexecCmd(t *testing.T, dir string, env map[string]string, args ...string) outcome {
+	t.Helper()
+	cmd := osexec.Command(binPath, args...)
+	cmd.Dir = dir
+	if cmd.Dir == "" {
+		cmd.Dir = t.TempDir()
+	}
+	base := map[string]string{
+		"PATH":                      os.Getenv("PATH"),
+		"HOME":                      t.TempDir(),
+		"AWS_EC2_METADATA_DISABLED": "true",
+		"NO_COLOR":                  "1",
+	}
+	for k, v := range env {
+		base[k] = v
+	}
+	for k, v := range base {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start keyexec: %v", err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Minute):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("keyexec %v did not finish; stderr:\n%s", args, stderr.String())
+	}
+	return outcome{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String(), pid: cmd.Process.Pid}
+}
+
+// childScript is a Python child that reports what it received, reading the
+// environment as the SDKs do (os.environ).
+const childScript = `import json, os, sys
+print(json.dumps({"pid": os.getpid(), "ppid": os.getppid(), "env": dict(os.environ)}))
+sys.exit(int(os.environ.get("CHILD_EXIT", "0")))
+`
+
+// childReport is what childScript printed.
+type childReport struct {
+	PID  int               `json:"pid"`
+	PPID int               `json:"ppid"`
+	Env  map[string]string `json:"env"`
+}
+
+// runChild runs `keyexec run [flags] -- python3 -c childScript` and parses
+// the child's report; ok is false when the child never ran.
+func runChild(t *testing.T, dir string, env map[string]string, flags ...string) (outcome, childReport, bool) {
+	t.Helper()
+	args := append([]string{"run"}, flags...)
+	args = append(args, "--", "python3", "-c", childScript)
+	out := keyexecCmd(t, dir, env, args...)
+	var rep childReport
+	if strings.TrimSpace(out.stdout) == "" {
+		return out, rep, false
+	}
+	if err := json.Unmarshal([]byte(out.stdout), &rep); err != nil {
+		t.Fatalf("child output is not its report (did keyexec write to stdout?): %v\n%s", err, out.stdout)
+	}
+	return out, rep, true
+}
+
+// assertNoLeak fails when any test secret appears in keyexec's own output.
+func assertNoLeak(t *testing.T, texts ...string) {
+	t.Helper()
+	for _, text := range texts {
+		for _, s := range allTestSecrets {
+			for _, probe := range []string{s, s[:len(s)/2], s[len(s)/2:]} {
+				if len(probe) >= 12 && strings.Contains(text, probe) {
+					t.Fatalf("a test secret (%s…) appears in keyexec's output:\n%s", s[:6], text)
+				}
+			}
+		}
+	}
+}

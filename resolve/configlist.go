@@ -1,0 +1,311 @@
+package resolve
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"unicode"
+
+	"github.com/keyexec/keyexec/sources"
+)
+
+// DefaultConfigListVar is the variable AutoGen apps read their config list
+// from (config_list_from_json("OAI_CONFIG_LIST")).
+const DefaultConfigListVar = "OAI_CONFIG_LIST"
+
+// MaxConfigListSize bounds a config list, inline or in a file: real lists
+// are a few kilobytes, and a path mistake should not read a disk image.
+const MaxConfigListSize = 1 << 20
+
+// stringFields are the entry fields AutoGen hands to the SDK clients as
+// strings; any other JSON type there is an error (null means "not set").
+var stringFields = []string{"model", "api_key", "base_url", "api_type", "api_version",
+	"azure_endpoint", "azure_ad_token", "azure_deployment", "organization"}
+
+// keyFields hold credentials: sanitized with the key rules.
+var keyFields = map[string]bool{"api_key": true, "azure_ad_token": true}
+
+// ListOptions says where the config list is and what to keep of it.
+type ListOptions struct {
+	// Var is config_list.env, the variable holding the list or a path to it
+	// (DefaultConfigListVar when empty); the child gets the list back in it.
+	Var string
+	// File is config_list.file, a list file used when Var is unset.
+	File string
+	// Filter is config_list.filter, applied as AutoGen's filter_dict.
+	Filter map[string]any
+	// Dir is the directory relative paths start from ("" for the current one).
+	Dir string
+	// LooksLikeKey reports whether a string has an API key's shape, so that a
+	// key pasted into "model" never shows up in a label.
+	LooksLikeKey func(string) bool
+	// Rules repair base_url and azure_endpoint as normalize does endpoints.
+	Rules Rules
+}
+
+// ConfigList is an AutoGen config list being resolved. It holds values:
+// print its report, never its fields.
+type ConfigList struct {
+	Var     string       // the variable the child reads the list from
+	From    string       // where the list came from, for the report
+	Notes   []string     // remarks for the report (BOM removed, file ignored)
+	Entries []*ListEntry // every entry as written, filtered ones included
+
+	looksLikeKey func(string) bool
+}
+
+// ListEntry is one entry of the list.
+type ListEntry struct {
+	Index  int            // position in the list as written, from 0
+	Fields map[string]any // parsed JSON; strings resolved and sanitized by Resolve
+	// Refs maps each field resolved from a reference to the reference, as
+	// "api_key" → "vault://secret/llm#key" (nested fields as "a.b", "a[0]").
+	Refs     map[string]string
+	Versions map[string]string // field → version read, when the backend has one
+	Fixes    []string          // sanitize repairs, "api_key: removed trailing \n"
+	Err      error             // resolving or sanitizing failed
+	// Filtered is set when config_list.filter left the entry out: it is
+	// neither checked nor handed to the child.
+	Filtered bool
+	// Dropped says why the entry was removed (config_list.on_entry_failure:
+	// drop); a dropped entry is not handed to the child.
+	Dropped string
+
+	label, model string
+}
+
+// Str returns a string field, "" when it is absent, null or not a string.
+func (e *ListEntry) Str(field string) string {
+	s, _ := e.Fields[field].(string)
+	return s
+}
+
+// Has reports whether field is present and not null.
+func (e *ListEntry) Has(field string) bool { return e.Fields[field] != nil }
+
+// Label names the entry for reports and errors without any value:
+// "config list entry 0 (gpt-4o)".
+func (e *ListEntry) Label() string { return e.label }
+
+// ShownModel is the model as reports may show it: the name, "no model", or
+// a fingerprint when the field holds something shaped like a key.
+func (e *ListEntry) ShownModel() string { return e.model }
+
+// Kept reports whether the entry goes to the child.
+func (e *ListEntry) Kept() bool { return !e.Filtered && e.Dropped == "" }
+
+// LoadConfigList reads the list as AutoGen's config_list_from_json does:
+// a non-empty Var names a file when one exists there, else holds the JSON
+// itself; an unset Var falls back to opts.File, then to a file named like
+// Var in Dir. values is the resolved environment (so Var may itself be a
+// reference to a list kept in a secret store). It returns nil and no error
+// when there is no list. Errors wrap sources.ErrInvalid.
+func LoadConfigList(values map[string]string, opts ListOptions) (*ConfigList, error) {
+	name := cmp.Or(opts.Var, DefaultConfigListVar)
+	l := &ConfigList{Var: name, looksLikeKey: opts.LooksLikeKey}
+	var data []byte
+	var err error
+	switch v := strings.TrimSpace(values[name]); {
+	case v != "":
+		if path := opts.path(v); isFile(path) {
+			l.From = name + " → file " + v
+			data, err = readListFile(path, name+" names "+v)
+		} else {
+			l.From = name + " (inline JSON)"
+			data, err = inlineList(name, v, opts.LooksLikeKey)
+		}
+		if opts.File != "" {
+			l.Notes = append(l.Notes, fmt.Sprintf("config_list.file %s is ignored: %s is set, and config_list_from_json reads the variable first", opts.File, name))
+		}
+	case opts.File != "":
+		l.From = "config_list.file " + opts.File
+		data, err = readListFile(opts.path(opts.File), "config_list.file "+opts.File)
+	case isFile(opts.path(name)):
+		l.From = "file " + name + " (config_list_from_json reads it when " + name + " is unset)"
+		data, err = readListFile(opts.path(name), "file "+name)
+	default:
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if b, ok := bytes.CutPrefix(data, []byte("\ufeff")); ok {
+		data = b
+		l.Notes = append(l.Notes, "removed a byte-order mark (U+FEFF) before the list: Python's json.loads refuses it")
+	}
+	list, err := ParseConfigList(data)
+	if err != nil {
+		return nil, fmt.Errorf("config list from %s: %w", l.From, err)
+	}
+	for i, fields := range list {
+		e := &ListEntry{Index: i, Fields: fields, Refs: map[string]string{}, Versions: map[string]string{}}
+		e.Filtered = !matchFilter(fields, opts.Filter)
+		l.Entries = append(l.Entries, e)
+		l.relabel(e)
+	}
+	return l, nil
+}
+
+func (o ListOptions) path(p string) string {
+	if filepath.IsAbs(p) || o.Dir == "" {
+		return p
+	}
+	return filepath.Join(o.Dir, p)
+}
+
+// isFile reports whether p names an existing regular file (os.path.exists,
+// minus directories, which json.load could not read anyway).
+func isFile(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
+func readListFile(path, what string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("config list: %s: %v: fix the path: %w", what, errors.Unwrap(err), sources.ErrInvalid)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigListSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("config list: read %s: %v: %w", what, err, sources.ErrInvalid)
+	}
+	if len(data) > MaxConfigListSize {
+		return nil, fmt.Errorf("config list: %s: the file is over %d KiB, far more than any config list: check the path: %w", what, MaxConfigListSize>>10, sources.ErrInvalid)
+	}
+	return data, nil
+}
+
+// inlineList checks a variable that names no file: it must hold JSON.
+func inlineList(name, v string, looksLikeKey func(string) bool) ([]byte, error) {
+	if len(v) > MaxConfigListSize {
+		return nil, fmt.Errorf("config list: %s holds %d KiB, over the %d KiB limit: %w", name, len(v)>>10, MaxConfigListSize>>10, sources.ErrInvalid)
+	}
+	if c := v[0]; c == '[' || c == '{' || c == '"' {
+		return []byte(v), nil
+	}
+	shown := sources.Fingerprint(v)
+	if len(v) <= 256 && strings.ContainsAny(v, "/.") && !strings.ContainsFunc(v, unicode.IsSpace) &&
+		(looksLikeKey == nil || !looksLikeKey(v)) {
+		shown = fmt.Sprintf("%q", v)
+	}
+	return nil, fmt.Errorf("config list: %s (%s) names no file and is not a JSON list: set it to the path of an existing file or to the list itself, like [{\"model\": \"gpt-4o\", \"api_key\": \"vault://…\"}]: %w",
+		name, shown, sources.ErrInvalid)
+}
+
+// relabel sets e's label from its model, shown only when it cannot be a
+// secret.
+func (l *ConfigList) relabel(e *ListEntry) {
+	e.model = l.modelName(e)
+	e.label = fmt.Sprintf("config list entry %d (%s)", e.Index, e.model)
+}
+
+func (l *ConfigList) modelName(e *ListEntry) string {
+	m, isStr := e.Fields["model"].(string)
+	switch {
+	case !isStr || m == "":
+		return "no model"
+	case sources.IsRef(m):
+		return m
+	case len(m) > 64 || strings.ContainsFunc(m, func(r rune) bool { return r <= ' ' || r > '~' || r == ';' }) ||
+		(l.looksLikeKey != nil && l.looksLikeKey(m)):
+		return "model " + sources.Fingerprint(m)
+	}
+	return m
+}
+
+// JSON returns the list to hand the child: the kept entries, resolved and
+// sanitized, in their original order.
+func (l *ConfigList) JSON() (string, error) {
+	kept := []map[string]any{}
+	for _, e := range l.Entries {
+		if e.Kept() {
+			kept = append(kept, e.Fields)
+		}
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(kept); err != nil {
+		return "", fmt.Errorf("encode the config list: %v: %w", err, sources.ErrInvalid)
+	}
+	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
+
+// Kept returns the entries handed to the child.
+func (l *ConfigList) Kept() []*ListEntry {
+	var out []*ListEntry
+	for _, e := range l.Entries {
+		if e.Kept() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// matchFilter applies AutoGen's filter_dict to one entry: every key must be
+// satisfied; a list value (tags) matches when it shares an element with the
+// accepted values, a scalar when it is one of them. A missing or null field
+// matches only when the accepted values include null (AutoGen 0.2's rule).
+func matchFilter(fields map[string]any, filter map[string]any) bool {
+	keys := make([]string, 0, len(filter))
+	for k := range filter {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		accepted, isList := filter[k].([]any)
+		if !isList {
+			accepted = []any{filter[k]}
+		}
+		v := fields[k]
+		switch vs := v.(type) {
+		case nil:
+			if !containsJSON(accepted, nil) {
+				return false
+			}
+		case []any:
+			hit := false
+			for _, x := range vs {
+				hit = hit || (x != nil && containsJSON(accepted, x))
+			}
+			if !hit {
+				return false
+			}
+		default:
+			if !containsJSON(accepted, v) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// containsJSON compares JSON scalars by kind and text, so that 1 from YAML
+// matches 1 from JSON.
+func containsJSON(list []any, v any) bool {
+	for _, x := range list {
+		switch {
+		case x == nil || v == nil:
+			if x == nil && v == nil {
+				return true
+			}
+		case isString(x) != isString(v):
+		case fmt.Sprint(x) == fmt.Sprint(v):
+			return true
+		}
+	}
+	return false
+}
+
+func isString(v any) bool {
+	_, ok := v.(string)
+	return ok
+}

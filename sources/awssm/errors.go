@@ -1,0 +1,115 @@
+package awssm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/keyexec/keyexec/sources"
+)
+
+// callerARN finds the caller in AWS's "User: arn:… is not authorized" messages.
+var callerARN = regexp.MustCompile(`User: (arn:[^\s]+)`)
+
+// classify maps the failure of a call that read secret (in region) to a
+// sources sentinel. AWS messages name secrets, actions and identities, never
+// secret values, so they are kept for the reader.
+func classify(ctx context.Context, secret, region string, err error) error {
+	where := fmt.Sprintf("secret %q in %s", secret, region)
+	if ce, ok := isCredentialsError(err); ok {
+		return credentialsFailure(ctx, where, ce)
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		return classifyAPI(where, apiErr)
+	}
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: Secrets Manager did not answer before the resolve deadline (--timeout): %w: %w", where, sources.ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: cannot reach Secrets Manager (check the network, aws.endpoint and AWS_ENDPOINT_URL): %w: %w", where, sources.ErrUnavailable, err)
+}
+
+// classifyAPI maps an error code of Secrets Manager, from a failed call or
+// from an Errors entry of BatchGetSecretValue.
+func classifyAPI(where string, apiErr smithy.APIError) error {
+	code, msg := apiErr.ErrorCode(), apiErr.ErrorMessage()
+	switch {
+	case code == "ResourceNotFoundException":
+		return fmt.Errorf("%s not found: check the name, the region, the account and any version-stage or version-id: %w: %w", where, sources.ErrNotFound, apiErr)
+	case code == "DecryptionFailure" || strings.Contains(strings.ToUpper(code+" "+msg), "KMS"):
+		return fmt.Errorf("%s: cannot decrypt it%s: grant kms:Decrypt on the secret's KMS key: %w: %w", where, caller(msg), sources.ErrPermission, apiErr)
+	case isDenied(code):
+		return fmt.Errorf("%s: access denied%s: grant secretsmanager:GetSecretValue on the secret: %w: %w", where, caller(msg), sources.ErrPermission, apiErr)
+	case isCredentialCode(code):
+		return fmt.Errorf("%s: AWS rejected the credentials: check the access key, session token and clock: %w: %w", where, sources.ErrPermission, apiErr)
+	case isTransient(code) || apiErr.ErrorFault() == smithy.FaultServer:
+		return fmt.Errorf("%s: Secrets Manager kept failing after retries: %w: %w", where, sources.ErrUnavailable, apiErr)
+	case code == "InvalidRequestException":
+		return fmt.Errorf("%s cannot be read now (scheduled for deletion, or a version-stage/version-id mismatch): %w: %w", where, sources.ErrNotFound, apiErr)
+	default:
+		return fmt.Errorf("%s: Secrets Manager refused the request: %w: %w", where, sources.ErrInvalid, apiErr)
+	}
+}
+
+// credentialsFailure reports that no usable credentials could be obtained.
+func credentialsFailure(ctx context.Context, where string, ce *credentialsError) error {
+	var apiErr smithy.APIError
+	switch {
+	case errors.As(ce, &apiErr) && (isDenied(apiErr.ErrorCode()) || isCredentialCode(apiErr.ErrorCode())):
+		return fmt.Errorf("%s: cannot get AWS credentials%s: %w: %w", where, caller(apiErr.ErrorMessage()), sources.ErrPermission, ce)
+	case ctx.Err() != nil || errors.Is(ce, context.DeadlineExceeded):
+		return fmt.Errorf("%s: no AWS credentials before the resolve deadline: %w: %w", where, sources.ErrUnavailable, ce)
+	case errors.As(ce, &apiErr):
+		return fmt.Errorf("%s: cannot get AWS credentials: %w: %w", where, sources.ErrUnavailable, ce)
+	default:
+		return fmt.Errorf("%s: no AWS credentials found: set AWS_PROFILE or aws.profile, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with a role (EKS IRSA or Pod Identity, ECS task role, EC2 instance profile): %w: %w", where, sources.ErrInvalid, ce)
+	}
+}
+
+// caller names the identity an AWS denial message mentions, if any.
+func caller(msg string) string {
+	if m := callerARN.FindStringSubmatch(msg); m != nil {
+		return " for " + m[1]
+	}
+	return ""
+}
+
+func isDenied(code string) bool {
+	switch code {
+	case "AccessDeniedException", "AccessDenied", "UnauthorizedOperation", "AuthorizationError":
+		return true
+	}
+	return false
+}
+
+func isCredentialCode(code string) bool {
+	switch code {
+	case "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException", "ExpiredToken",
+		"InvalidSignatureException", "SignatureDoesNotMatch", "IncompleteSignature", "MissingAuthenticationToken":
+		return true
+	}
+	return false
+}
+
+func isTransient(code string) bool {
+	switch code {
+	case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
+		"InternalServiceError", "InternalFailure", "ServiceUnavailable", "RequestTimeout":
+		return true
+	}
+	return false
+}
+
+// batchEntryError turns an Errors entry of BatchGetSecretValue into the
+// error a GetSecretValue call would have given.
+func batchEntryError(code, message string) smithy.APIError {
+	fault := smithy.FaultClient
+	if isTransient(code) {
+		fault = smithy.FaultServer
+	}
+	return &smithy.GenericAPIError{Code: code, Message: message, Fault: fault}
+}

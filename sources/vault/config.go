@@ -1,0 +1,231 @@
+package vault
+
+import (
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/vault/api"
+	"golang.org/x/net/http/httpproxy"
+
+	"github.com/keyexec/keyexec/sources"
+)
+
+const (
+	defaultAddress     = "https://127.0.0.1:8200" // as the Vault CLI
+	defaultJWTFile     = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+	defaultConcurrency = 8
+)
+
+// settings is Config with every fallback applied and checked.
+type settings struct {
+	address     string
+	namespace   string
+	auth        string // "token", "approle" or "kubernetes"
+	authMount   string
+	tokenFile   string // vault.token_file
+	envToken    string // VAULT_TOKEN
+	homeToken   string // $HOME/.vault-token
+	roleID      string
+	secretID    string
+	secretFile  string
+	role        string
+	jwtFile     string
+	kvVersion   map[string]int // mount without slashes → 1 or 2
+	revoke      bool
+	concurrency int
+	tls         api.TLSConfig
+	tlsSet      bool
+	env         map[string]string
+}
+
+// resolveSettings applies the VAULT_* fallbacks from cfg.Env and checks
+// everything that can be checked without the network.
+func resolveSettings(cfg Config) (settings, error) {
+	env := cfg.Env
+	get := func(k string) string { return strings.TrimSpace(env[k]) }
+	bad := func(format string, args ...any) (settings, error) {
+		return settings{}, fmt.Errorf("vault config: "+format+": %w", append(args, sources.ErrInvalid)...)
+	}
+	s := settings{
+		address:     firstOf(cfg.Address, get("VAULT_ADDR"), defaultAddress),
+		namespace:   strings.Trim(firstOf(cfg.Namespace, get("VAULT_NAMESPACE")), "/"),
+		auth:        strings.ToLower(firstOf(cfg.Auth, "token")),
+		tokenFile:   cfg.TokenFile,
+		envToken:    get("VAULT_TOKEN"),
+		roleID:      firstOf(cfg.RoleID, get("VAULT_ROLE_ID")),
+		secretID:    cfg.SecretID,
+		secretFile:  cfg.SecretIDFile,
+		role:        cfg.Role,
+		jwtFile:     firstOf(cfg.JWTFile, defaultJWTFile),
+		revoke:      cfg.RevokeToken == nil || *cfg.RevokeToken,
+		concurrency: cfg.Concurrency,
+		env:         env,
+	}
+	if home := get("HOME"); home != "" {
+		s.homeToken = filepath.Join(home, ".vault-token")
+	}
+	if s.concurrency <= 0 {
+		s.concurrency = defaultConcurrency
+	}
+	u, err := url.Parse(s.address)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "unix") || (u.Host == "" && u.Scheme != "unix") {
+		return bad("address %q is not a URL such as https://vault.example.com:8200 (vault.address or VAULT_ADDR)", s.address)
+	}
+	switch s.auth {
+	case "token":
+	case "approle":
+		s.authMount = firstOf(strings.Trim(cfg.Mount, "/"), "approle")
+		if s.secretID == "" && s.secretFile == "" {
+			s.secretID = get("VAULT_SECRET_ID")
+		}
+		if s.roleID == "" {
+			return bad("approle auth needs a role ID: set vault.role_id or VAULT_ROLE_ID")
+		}
+		if s.secretID == "" && s.secretFile == "" {
+			return bad("approle auth needs a secret ID: set vault.secret_id, vault.secret_id_file or VAULT_SECRET_ID")
+		}
+	case "kubernetes":
+		s.authMount = firstOf(strings.Trim(cfg.Mount, "/"), "kubernetes")
+		if s.role == "" {
+			return bad("kubernetes auth needs vault.role, the Vault role bound to this service account")
+		}
+	default:
+		return bad("unknown auth %q: want token, approle or kubernetes", cfg.Auth)
+	}
+	s.kvVersion = map[string]int{}
+	for mount, v := range cfg.KVVersion {
+		if v != 1 && v != 2 {
+			return bad("kv_version for mount %q is %d: want 1 or 2", mount, v)
+		}
+		s.kvVersion[strings.Trim(mount, "/")] = v
+	}
+	s.tls = api.TLSConfig{
+		CACert:        get("VAULT_CACERT"),
+		CAPath:        get("VAULT_CAPATH"),
+		ClientCert:    get("VAULT_CLIENT_CERT"),
+		ClientKey:     get("VAULT_CLIENT_KEY"),
+		TLSServerName: get("VAULT_TLS_SERVER_NAME"),
+	}
+	if v := get("VAULT_SKIP_VERIFY"); v != "" {
+		if s.tls.Insecure, err = strconv.ParseBool(v); err != nil {
+			return bad("VAULT_SKIP_VERIFY=%q is not a boolean", v)
+		}
+	}
+	if (s.tls.ClientCert == "") != (s.tls.ClientKey == "") {
+		return bad("VAULT_CLIENT_CERT and VAULT_CLIENT_KEY must be set together")
+	}
+	t := s.tls
+	s.tlsSet = t.CACert != "" || t.CAPath != "" || t.ClientCert != "" || t.TLSServerName != "" || t.Insecure
+	return s, nil
+}
+
+// httpClient returns cfg.HTTPClient, or a client of our own whose TLS and
+// proxy settings come from the settings only (api.DefaultConfig would read
+// the process environment).
+func httpClient(cfg Config, s settings) (*http.Client, bool, error) {
+	hc, owns := cfg.HTTPClient, false
+	if hc == nil {
+		owns = true
+		tr := &http.Transport{
+			Proxy:                 proxyFunc(s.env),
+			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:     true,
+			MaxIdleConns:          100,
+			MaxIdleConnsPerHost:   s.concurrency,
+			IdleConnTimeout:       90 * time.Second,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ExpectContinueTimeout: time.Second,
+			TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		}
+		// The api client follows Vault's own redirects (standby to active)
+		// once, itself; the HTTP client must not.
+		hc = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	if !s.tlsSet {
+		return hc, owns, nil
+	}
+	tr, ok := hc.Transport.(*http.Transport)
+	if !ok {
+		return nil, false, fmt.Errorf("vault config: VAULT_CA*/VAULT_CLIENT_* need an *http.Transport, got %T: %w", hc.Transport, sources.ErrInvalid)
+	}
+	if tr.TLSClientConfig == nil {
+		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	t := s.tls
+	if err := (&api.Config{HttpClient: hc}).ConfigureTLS(&t); err != nil {
+		return nil, false, fmt.Errorf("vault config: TLS from VAULT_CACERT/VAULT_CAPATH/VAULT_CLIENT_CERT/VAULT_CLIENT_KEY: %w: %w", err, sources.ErrInvalid)
+	}
+	return hc, owns, nil
+}
+
+// proxyFunc honours VAULT_PROXY_ADDR (or VAULT_HTTP_PROXY) as the Vault CLI
+// does, else HTTPS_PROXY/HTTP_PROXY/NO_PROXY, all from env.
+func proxyFunc(env map[string]string) func(*http.Request) (*url.URL, error) {
+	if p := firstOf(env["VAULT_PROXY_ADDR"], env["VAULT_HTTP_PROXY"]); p != "" {
+		if u, err := url.Parse(p); err == nil {
+			return http.ProxyURL(u)
+		}
+	}
+	pc := httpproxy.Config{
+		HTTPProxy:  firstOf(env["HTTP_PROXY"], env["http_proxy"]),
+		HTTPSProxy: firstOf(env["HTTPS_PROXY"], env["https_proxy"]),
+		NoProxy:    firstOf(env["NO_PROXY"], env["no_proxy"]),
+	}
+	f := pc.ProxyFunc()
+	return func(r *http.Request) (*url.URL, error) { return f(r.URL) }
+}
+
+// newClient builds an api.Client that depends on the settings only: after
+// api.NewClient, which reads VAULT_TOKEN, VAULT_NAMESPACE and VAULT_HEADERS
+// from the process environment, token, headers and namespace are reset.
+func (s *Source) newClient() (*api.Client, error) {
+	conf := &api.Config{
+		Address:      s.set.address,
+		HttpClient:   s.http,
+		MaxRetries:   0, // retries are ours, bounded by the context (retry.go)
+		MinRetryWait: time.Millisecond,
+		MaxRetryWait: time.Millisecond,
+		Timeout:      60 * time.Second, // only when the context has no earlier deadline
+	}
+	c, err := api.NewClient(conf)
+	if err != nil {
+		return nil, fmt.Errorf("vault client for %s: %w: %w", s.set.address, err, sources.ErrInvalid)
+	}
+	c.SetHeaders(http.Header{api.RequestHeaderName: []string{"true"}})
+	c.ClearToken()
+	if s.set.namespace != "" {
+		c.SetNamespace(s.set.namespace)
+	}
+	return c, nil
+}
+
+// readCredential reads a token, secret ID or JWT from a file, without the
+// surrounding whitespace editors and `echo` leave.
+func readCredential(path, what string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w: %w", what, err, sources.ErrInvalid)
+	}
+	v := strings.TrimSpace(string(b))
+	if v == "" {
+		return "", fmt.Errorf("%s file %s is empty: %w", what, path, sources.ErrInvalid)
+	}
+	return v, nil
+}
+
+func firstOf(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,30 @@
+package verify
+
+import "testing"
+
+func TestMask(t *testing.T) {
+	t.Parallel()
+	const key = "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
+	tests := []struct {
+		name, in, want string
+		secrets        []string
+	}{
+		{name: "whole key", in: "Received API Key = " + key + ", Key Hash", want: "Received API Key = [masked], Key Hash", secrets: []string{key}},
+		{name: "8-char piece", in: "key ...ghijklmn... seen", want: "key ...[masked]... seen", secrets: []string{key}},
+		{name: "7 chars stay", in: "key ghijklm seen", want: "key ghijklm seen", secrets: []string{key}},
+		{name: "two pieces", in: "abcdefgh and 23456789", want: "[masked] and [masked]", secrets: []string{key}},
+		{name: "second secret", in: "token=eyJhbGciOiJI", want: "token=[masked]", secrets: []string{"", key, "eyJhbGciOiJIUzI1NiJ9"}},
+		{name: "public prefix stays", in: "Incorrect API key provided: sk-proj-****6789.", want: "Incorrect API key provided: sk-proj-****6789.", secrets: []string{key}},
+		{name: "prefix and more", in: "got sk-proj-abc", want: "got sk-[masked]", secrets: []string{key}},
+		{name: "no secrets", in: "plain", want: "plain"},
+		{name: "short secret", in: "abc", want: "abc", secrets: []string{"abc"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := Mask(tc.in, tc.secrets...); got != tc.want {
+				t.Errorf("Mask(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
+}
