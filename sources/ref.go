@@ -12,8 +12,18 @@ import (
 // followed by "://", or with "arn:aws:secretsmanager:".
 var Schemes = []string{"vault", "awssm", "file", "cred", "env"}
 
-// arnPrefix marks a bare Secrets Manager ARN (secrets-init style reference).
-const arnPrefix = "arn:aws:secretsmanager:"
+// arnPrefixes mark a bare Secrets Manager ARN (secrets-init style
+// reference), in the commercial, China and GovCloud partitions.
+var arnPrefixes = []string{"arn:aws:secretsmanager:", "arn:aws-cn:secretsmanager:", "arn:aws-us-gov:secretsmanager:"}
+
+func isARN(s string) bool {
+	for _, p := range arnPrefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
 
 // Ref is a parsed secret reference. References are not secret: they name
 // where a value lives, so they may be printed.
@@ -43,7 +53,7 @@ func (r Ref) Location() string {
 // does that, so a typo such as "vault:/x" is not a reference while
 // "vault://" with an empty path is a malformed one.
 func IsRef(v string) bool {
-	if strings.HasPrefix(v, arnPrefix) {
+	if isARN(v) {
 		return true
 	}
 	scheme, _, ok := strings.Cut(v, "://")
@@ -116,7 +126,7 @@ var (
 // Parse parses a reference. Errors wrap ErrInvalid and say how to write the
 // reference correctly.
 func Parse(raw string) (Ref, error) {
-	if strings.HasPrefix(raw, arnPrefix) {
+	if isARN(raw) {
 		return parseBody("awssm", raw, raw)
 	}
 	scheme, body, ok := strings.Cut(raw, "://")
@@ -186,10 +196,10 @@ func parseBody(scheme, body, raw string) (Ref, error) {
 			return bad("kv must be 1 or 2, got %q", kv)
 		}
 	case "awssm":
-		if strings.HasPrefix(path, "arn:") && !strings.HasPrefix(path, arnPrefix) {
+		if strings.HasPrefix(path, "arn:") && !isARN(path) {
 			return bad("not a Secrets Manager ARN: want arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME")
 		}
-		if strings.HasPrefix(path, arnPrefix) && len(strings.Split(path, ":")) < 7 {
+		if isARN(path) && len(strings.Split(path, ":")) < 7 {
 			return bad("incomplete ARN: want arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME")
 		}
 		if values.Get("version-stage") != "" && values.Get("version-id") != "" {

@@ -141,19 +141,23 @@ func FuzzClassifyKey(f *testing.F) {
 
 func TestLooksLikeKey(t *testing.T) {
 	t.Parallel()
-	tests := map[string]bool{
-		fakeKeys[KeyAzure]:     true,
-		fakeKeys[KeyUnknownSK]: true,
-		fakeKeys[KeyGoogle]:    true,
-		"gpt-4o-mini":          false,
-		"claude-sonnet-4-5":    false,
-		"":                     false,
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"azure key", fakeKeys[KeyAzure], true},
+		{"sk- key", fakeKeys[KeyUnknownSK], true},
+		{"google key", fakeKeys[KeyGoogle], true},
+		{"openai model", "gpt-4o-mini", false},
+		{"anthropic model", "claude-sonnet-4-5", false},
+		{"empty", "", false},
 	}
-	for v, want := range tests {
-		t.Run(v, func(t *testing.T) {
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := LooksLikeKey(v); got != want {
-				t.Errorf("LooksLikeKey = %v, want %v", got, want)
+			if got := LooksLikeKey(tt.in); got != tt.want {
+				t.Errorf("LooksLikeKey = %v, want %v", got, tt.want)
 			}
 		})
 	}

@@ -11,19 +11,29 @@ const maskMin = 8
 const masked = "[masked]"
 
 // Mask returns s with every copy of each secret, and every run of 8 or more
-// characters that also occurs in a secret, replaced by "[masked]". It is
+// characters that also occurs in a secret, replaced by "[masked]" (a
+// documented key prefix such as "sk-proj-" stays visible). It is
 // applied to everything a provider sends back before it reaches a Result:
 // some gateways echo the whole key in their error messages.
 func Mask(s string, secrets ...string) string {
-	var grams map[string]struct{}
+	// grams maps each 8-character run of a secret to how many of its leading
+	// characters are public: runs overlapping a documented key prefix
+	// ("sk-proj-") keep that part, so "sk-proj-****abcd" echoes stay
+	// readable and a leaked key shows as "sk-proj-[masked]".
+	var grams map[string]int
 	for _, sec := range secrets {
-		// Runs inside a documented key prefix ("sk-proj-") are public and
-		// stay, so that "sk-proj-****abcd" echoes remain readable.
-		for i := publicPrefix(sec); i+maskMin <= len(sec); i++ {
-			if grams == nil {
-				grams = make(map[string]struct{}, len(sec))
+		pub := publicPrefix(sec)
+		for i := 0; i+maskMin <= len(sec); i++ {
+			keep := max(0, pub-i)
+			if keep >= maskMin {
+				continue
 			}
-			grams[sec[i:i+maskMin]] = struct{}{}
+			if grams == nil {
+				grams = make(map[string]int, len(sec))
+			}
+			if old, ok := grams[sec[i:i+maskMin]]; !ok || keep < old {
+				grams[sec[i:i+maskMin]] = keep
+			}
 		}
 	}
 	if len(grams) == 0 || len(s) < maskMin {
@@ -34,8 +44,8 @@ func Mask(s string, secrets ...string) string {
 	hide := make([]bool, len(s))
 	found := false
 	for i := 0; i+maskMin <= len(s); i++ {
-		if _, ok := grams[s[i:i+maskMin]]; ok {
-			for j := i; j < i+maskMin; j++ {
+		if keep, ok := grams[s[i:i+maskMin]]; ok {
+			for j := i + keep; j < i+maskMin; j++ {
 				hide[j] = true
 			}
 			found = true
@@ -59,13 +69,12 @@ func Mask(s string, secrets ...string) string {
 	return b.String()
 }
 
-// publicPrefix is the length of sec's documented key-shape prefix that may
-// be shown (PROVIDERS.md, key shapes), 0 when it has none. Only 8-character
-// runs lying wholly within it escape masking.
+// publicPrefix is the length of sec's documented key-shape prefix, which
+// may be shown (PROVIDERS.md, key shapes); 0 when it has none.
 func publicPrefix(sec string) int {
 	for _, p := range [...]string{"sk-proj-", "sk-svcacct-", "sk-admin-", "sk-ant-api03-", "sk-ant-admin01-", "sk-or-v1-"} {
 		if strings.HasPrefix(sec, p) {
-			return len(p) - maskMin + 1
+			return len(p)
 		}
 	}
 	return 0

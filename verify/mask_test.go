@@ -9,13 +9,13 @@ func TestMask(t *testing.T) {
 		name, in, want string
 		secrets        []string
 	}{
-		{name: "whole key", in: "Received API Key = " + key + ", Key Hash", want: "Received API Key = [masked], Key Hash", secrets: []string{key}},
+		{name: "whole key", in: "Received API Key = " + key + ", Key Hash", want: "Received API Key = sk-proj-[masked], Key Hash", secrets: []string{key}},
 		{name: "8-char piece", in: "key ...ghijklmn... seen", want: "key ...[masked]... seen", secrets: []string{key}},
 		{name: "7 chars stay", in: "key ghijklm seen", want: "key ghijklm seen", secrets: []string{key}},
 		{name: "two pieces", in: "abcdefgh and 23456789", want: "[masked] and [masked]", secrets: []string{key}},
 		{name: "second secret", in: "token=eyJhbGciOiJI", want: "token=[masked]", secrets: []string{"", key, "eyJhbGciOiJIUzI1NiJ9"}},
 		{name: "public prefix stays", in: "Incorrect API key provided: sk-proj-****6789.", want: "Incorrect API key provided: sk-proj-****6789.", secrets: []string{key}},
-		{name: "prefix and more", in: "got sk-proj-abc", want: "got sk-[masked]", secrets: []string{key}},
+		{name: "prefix and more", in: "got sk-proj-abc", want: "got sk-proj-[masked]", secrets: []string{key}},
 		{name: "no secrets", in: "plain", want: "plain"},
 		{name: "short secret", in: "abc", want: "abc", secrets: []string{"abc"}},
 	}

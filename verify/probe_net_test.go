@@ -13,6 +13,7 @@ import (
 
 	"github.com/keyexec/keyexec/sources"
 	"github.com/keyexec/keyexec/verify/providertest"
+	"go.uber.org/goleak"
 )
 
 // probeOne probes a single Target and returns its Result.
@@ -169,7 +170,7 @@ func TestProbeMasksEchoedKey(t *testing.T) {
 	t.Parallel()
 	srv := probeFake(t, providertest.OpenAI, map[string]providertest.Key{probeKeyGood: {Mode: providertest.EchoKey}})
 	r := probeOne(t, probeTarget(OpenAI, srv, probeKeyGood), ProbeOptions{})
-	if r.Diagnosis != Rejected || !strings.Contains(r.Message, "Received API Key = [masked]") {
+	if r.Diagnosis != Rejected || !strings.Contains(r.Message, "Received API Key = sk-proj-[masked],") {
 		t.Fatalf("got %s, message %q", r.Diagnosis, r.Message)
 	}
 	probeNoLeak(t, r, probeKeyGood)
@@ -315,4 +316,25 @@ func TestProxyConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestProbeLeavesNoGoroutines runs before the parallel tests resume, so
+// goleak sees only what Probe and its fakes left behind.
+func TestProbeLeavesNoGoroutines(t *testing.T) {
+	opts := goleak.IgnoreCurrent()
+	srv := providertest.New(providertest.OpenAI, providertest.Config{Keys: map[string]providertest.Key{
+		probeKeyGood:  {Mode: providertest.HugeBody},
+		probeKeyOther: {Mode: providertest.Slow, Delay: 5 * time.Second},
+		probeKeyBad:   {Mode: providertest.Redirect, Location: "https://elsewhere.example.invalid/"},
+	}})
+	var targets []Target
+	for _, k := range []string{probeKeyGood, probeKeyOther, probeKeyBad} {
+		targets = append(targets, probeTarget(OpenAI, srv, k))
+	}
+	res := Probe(context.Background(), targets, ProbeOptions{Timeout: 300 * time.Millisecond})
+	srv.Close()
+	if res[0].Diagnosis != OK || res[1].Diagnosis != Unreachable || res[2].Diagnosis != Redirected {
+		t.Errorf("got %s %s %s", res[0].Diagnosis, res[1].Diagnosis, res[2].Diagnosis)
+	}
+	goleak.VerifyNone(t, opts)
 }

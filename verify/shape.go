@@ -63,6 +63,7 @@ func (e *ShapeError) Error() string { return e.Msg }
 // Unwrap returns ErrMisconfigured.
 func (e *ShapeError) Unwrap() error { return ErrMisconfigured }
 
+// shapeProblem makes a *ShapeError for variable name.
 func shapeProblem(name, format string, args ...any) error {
 	return &ShapeError{Var: name, Msg: fmt.Sprintf(format, args...)}
 }

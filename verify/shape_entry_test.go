@@ -182,3 +182,12 @@ func ExampleClassifyKey() {
 	// deepseek
 	// Anthropic
 }
+
+func TestKeyVariable(t *testing.T) {
+	t.Parallel()
+	for p, want := range map[Provider]string{OpenAI: VarOpenAIKey, Azure: VarAzureKey, Anthropic: VarAnthropicKey} {
+		if got := KeyVariable(p); got != want {
+			t.Errorf("KeyVariable(%s) = %s, want %s", p, got, want)
+		}
+	}
+}

@@ -95,7 +95,7 @@ func CheckBaseURL(name, raw string, allowHTTP bool) error {
 // parseBaseURL is CheckBaseURL that also returns the parsed URL.
 func parseBaseURL(name, raw string, allowHTTP bool) (*url.URL, error) {
 	if raw == "" {
-		return nil, shapeProblem(name, "%s is set but empty: unset it to use the default, or set it to the API base URL", name)
+		return nil, shapeProblem(name, "%s is set but empty: set it to the API's URL, or unset it", name)
 	}
 	if k := ClassifyKey(raw); k != KeyUnknown {
 		return nil, shapeProblem(name, "%s holds what looks like %s (%s), not a URL: put the key in its key variable and the API base URL here",

@@ -174,7 +174,7 @@ func (c *configListRun) settle(results []verify.Result, onUnreachable string) ([
 		}
 		if r.Err != nil && !warn && c.policy == "drop" && onlyEntries && len(served) > 0 {
 			for _, e := range served {
-				c.drop(e, fmt.Errorf("%s probe (%s): %s: %w", r.Provider, e.Label(), r.Hint, r.Err))
+				c.drop(e, probeFailure{r})
 			}
 			continue
 		}
@@ -187,3 +187,17 @@ func (c *configListRun) settle(results []verify.Result, onUnreachable string) ([
 	}
 	return keep, nil
 }
+
+// probeFailure is a failed probe as the reason an entry was dropped: the
+// request and the hint once, with r.Err's sentinel for the exit code.
+type probeFailure struct{ r verify.Result }
+
+func (p probeFailure) Error() string {
+	status := "no answer"
+	if p.r.Status != 0 {
+		status = strings.TrimSpace(fmt.Sprintf("%d %s", p.r.Status, p.r.Code))
+	}
+	return fmt.Sprintf("probe %s (%s %s: %s): %s", p.r.Diagnosis, p.r.Method, p.r.URL, status, p.r.Hint)
+}
+
+func (p probeFailure) Unwrap() error { return p.r.Err }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/keyexec/keyexec/sources/awssm/awssmtest"
 )
 
 // binPath is the keyexec binary built once for the end-to-end tests.
@@ -29,6 +31,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	awssmtest.Stop()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -67,7 +67,7 @@ executable, 127 command not found; otherwise the app's own exit code.`,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	root.AddCommand(a.runCmd(), a.checkCmd(), a.versionCmd())
+	root.AddCommand(a.runCmd(), a.checkCmd(), a.versionCmd(), a.installCmd())
 	return root
 }
 
