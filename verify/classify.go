@@ -21,8 +21,9 @@ type probeAnswer struct {
 	errKind    netKind
 }
 
-// Exit returns the sentinel error of a diagnosis, nil for OK.
-func (d Diagnosis) Exit() error {
+// Sentinel returns the sentinel error of a diagnosis (ErrRejected,
+// ErrMisconfigured or ErrUnreachable), nil for OK.
+func (d Diagnosis) Sentinel() error {
 	switch d {
 	case OK:
 		return nil
@@ -113,7 +114,7 @@ func classifyResult(res *Result, r *probeRequest, a *probeAnswer, d Diagnosis) {
 func finishResult(res *Result, d Diagnosis, hint string, r *probeRequest) {
 	res.Diagnosis = d
 	res.Hint = Mask(hint, r.secrets...)
-	sentinel := d.Exit()
+	sentinel := d.Sentinel()
 	if sentinel == nil {
 		res.Err = nil
 		return

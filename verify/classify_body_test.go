@@ -69,3 +69,15 @@ func FuzzParseErrorBody(f *testing.F) {
 		}
 	})
 }
+
+func TestDiagnosisSentinel(t *testing.T) {
+	t.Parallel()
+	want := map[Diagnosis]error{OK: nil, Rejected: ErrRejected, Forbidden: ErrRejected, NoQuota: ErrRejected,
+		NotFound: ErrMisconfigured, BadURL: ErrMisconfigured, Redirected: ErrMisconfigured, Unexpected: ErrMisconfigured,
+		Unreachable: ErrUnreachable}
+	for d, err := range want {
+		if got := d.Sentinel(); got != err {
+			t.Errorf("%s.Sentinel() = %v, want %v", d, got, err)
+		}
+	}
+}

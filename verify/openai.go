@@ -11,7 +11,8 @@ import (
 const DefaultOpenAIBase = "https://api.openai.com/v1"
 
 // buildOpenAI prepares GET {base}/models, or {base}/models/{model} when a
-// model is set, with the headers openai-python sends.
+// model is set (GET {base}/key for OpenRouter), with the headers
+// openai-python sends.
 func buildOpenAI(r *probeRequest) error {
 	t := r.target
 	base := t.BaseURL
@@ -22,7 +23,11 @@ func buildOpenAI(r *probeRequest) error {
 	r.credName = "key"
 	r.secret = t.Key.Reveal()
 	path := "models"
-	if t.Model != "" {
+	if isOpenRouter(base) {
+		// OpenRouter lists models without a key, which proves nothing;
+		// its key endpoint needs one.
+		path = "key"
+	} else if t.Model != "" {
 		if err := checkSegment("model", t.Model); err != nil {
 			return err
 		}
@@ -43,6 +48,12 @@ func buildOpenAI(r *probeRequest) error {
 		r.header.Set("OpenAI-Project", t.Project)
 	}
 	return nil
+}
+
+// isOpenRouter reports whether base is OpenRouter's API.
+func isOpenRouter(base string) bool {
+	u, err := url.Parse(base)
+	return err == nil && strings.EqualFold(u.Hostname(), "openrouter.ai")
 }
 
 // openAIHint explains a 401, 403 or 404 from OpenAI or an OpenAI-compatible

@@ -65,9 +65,9 @@ type probeRequest struct {
 	secret   string
 	credName string
 	secrets  []string
-	// refused is set when the request must not be sent at all: an URL that
+	// refused says why the request must not be sent at all: a URL that
 	// does not parse, or plain http to a non-loopback host.
-	refused *Result
+	refused error
 }
 
 // Probe proves every Target against its provider and returns one classified
@@ -93,7 +93,8 @@ func Probe(ctx context.Context, targets []Target, opts ProbeOptions) []Result {
 	var wg sync.WaitGroup
 	for i, r := range reqs {
 		if r.refused != nil {
-			results[i] = *r.refused
+			results[i] = r.result()
+			finishResult(&results[i], BadURL, r.refused.Error(), r)
 			continue
 		}
 		wg.Go(func() {
@@ -120,12 +121,6 @@ func planRequests(targets []Target, allowHTTP bool) []*probeRequest {
 		}
 		byKey[k] = r
 		out = append(out, r)
-	}
-	for _, r := range out {
-		if r.refused != nil {
-			r.refused.Label = strings.Join(r.labels, "; ")
-			r.refused.Origin = strings.Join(r.origins, "; ")
-		}
 	}
 	return out
 }
@@ -157,14 +152,9 @@ func buildRequest(t Target, allowHTTP bool) *probeRequest {
 	if err == nil {
 		err = checkScheme(r.url, allowHTTP)
 	}
+	r.refused = err
 	r.header.Set("User-Agent", userAgent)
 	r.header.Set("Accept", "application/json")
-	if err != nil {
-		res := r.result()
-		res.URL = displayURL(r.url, r.target.BaseURL, r.secrets)
-		finishResult(&res, BadURL, err.Error(), r)
-		r.refused = &res
-	}
 	return r
 }
 

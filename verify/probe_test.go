@@ -193,3 +193,48 @@ func probeNoLeak(t *testing.T, r Result, secrets ...string) {
 		}
 	}
 }
+
+func TestProbeRequests(t *testing.T) {
+	t.Parallel()
+	key := sources.NewSecret(probeKeyGood)
+	tests := []struct {
+		name         string
+		target       Target
+		method, url  string
+		header, body string
+	}{
+		{name: "openai default", target: Target{Provider: OpenAI, Key: key, Org: "org-1", Project: "proj_1"},
+			method: "GET", url: "https://api.openai.com/v1/models", header: "Openai-Organization: org-1|Openai-Project: proj_1"},
+		{name: "openai model", target: Target{Provider: OpenAI, BaseURL: "https://api.groq.com/openai/v1/", Key: key, Model: "ft:gpt-4o:acme:x/y"},
+			method: "GET", url: "https://api.groq.com/openai/v1/models/ft:gpt-4o:acme:x%2Fy"},
+		{name: "openrouter", target: Target{Provider: OpenAI, BaseURL: "https://openrouter.ai/api/v1", Key: key, Model: "x"},
+			method: "GET", url: "https://openrouter.ai/api/v1/key"},
+		{name: "azure key", target: Target{Provider: Azure, BaseURL: "https://r.openai.azure.com", Key: key, APIVersion: "2024-10-21"},
+			method: "GET", url: "https://r.openai.azure.com/openai/models?api-version=2024-10-21", header: "Api-Key: " + probeKeyGood},
+		{name: "azure token wins", target: Target{Provider: Azure, BaseURL: "https://r.openai.azure.com", Key: key, ADToken: sources.NewSecret(probeADToken), APIVersion: "2024-10-21", Model: "d1"},
+			method: "POST", url: "https://r.openai.azure.com/openai/deployments/d1/chat/completions?api-version=2024-10-21",
+			header: "Authorization: Bearer " + probeADToken, body: "{}"},
+		{name: "azure v1 preview", target: Target{Provider: Azure, BaseURL: "https://r.openai.azure.com", Key: key, APIVersion: "preview", Model: "d1"},
+			method: "POST", url: "https://r.openai.azure.com/openai/v1/chat/completions?api-version=preview", body: `{"model":"d1"}`},
+		{name: "anthropic", target: Target{Provider: Anthropic, Key: key},
+			method: "GET", url: "https://api.anthropic.com/v1/models", header: "Anthropic-Version: 2023-06-01|X-Api-Key: " + probeKeyGood},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := buildRequest(tc.target, false)
+			if r.refused != nil || r.method != tc.method || r.url.String() != tc.url || string(r.body) != tc.body {
+				t.Fatalf("got %v %s %s %q, want %s %s %q", r.refused, r.method, r.url, r.body, tc.method, tc.url, tc.body)
+			}
+			if r.header.Get("User-Agent") != userAgent {
+				t.Errorf("User-Agent %q", r.header.Get("User-Agent"))
+			}
+			for _, h := range strings.Split(tc.header, "|") {
+				name, value, _ := strings.Cut(h, ": ")
+				if h != "" && r.header.Get(name) != value {
+					t.Errorf("header %s = %q, want %q", name, r.header.Get(name), value)
+				}
+			}
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyexec/keyexec/sources"
 	"github.com/keyexec/keyexec/verify/providertest"
 )
 
@@ -31,7 +32,7 @@ func openAIFake(t *testing.T) *providertest.Server {
 	}})
 }
 
-func writeFile(t *testing.T, dir, name, content string) string {
+func writeListFile(t *testing.T, dir, name, content string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
@@ -93,7 +94,7 @@ func TestConfigListDropStartsChildWithGoodEntries(t *testing.T) {
 	t.Parallel()
 	srv := openAIFake(t)
 	dir := t.TempDir()
-	writeFile(t, dir, "keyexec.yaml", "config_list: {on_entry_failure: drop}\n")
+	writeListFile(t, dir, "keyexec.yaml", "config_list: {on_entry_failure: drop}\n")
 	env := map[string]string{
 		"OAI_CONFIG_LIST":    threeEntries(srv.BaseURL()),
 		"REVOKED_OPENAI_KEY": revokedKey,
@@ -146,7 +147,7 @@ func TestConfigListDropFailsWhenNoEntryLeft(t *testing.T) {
 	t.Parallel()
 	srv := openAIFake(t)
 	dir := t.TempDir()
-	writeFile(t, dir, "keyexec.yaml", "config_list: {on_entry_failure: drop}\n")
+	writeListFile(t, dir, "keyexec.yaml", "config_list: {on_entry_failure: drop}\n")
 	list := `[{"model": "gpt-4o", "api_key": "` + revokedKey + `", "base_url": "` + srv.BaseURL() + `"},
 	          {"model": "gpt-4o-mini", "api_key": "", "base_url": "` + srv.BaseURL() + `"}]`
 	out, _, ran := runChild(t, dir, map[string]string{"OAI_CONFIG_LIST": list})
@@ -189,15 +190,15 @@ func TestConfigListAllProvidersFromFile(t *testing.T) {
 	az := providertest.Start(t, providertest.Azure, providertest.Config{Keys: map[string]providertest.Key{azureKey: {}}, Deployments: []string{"gpt-35-turbo"}})
 	ant := providertest.Start(t, providertest.Anthropic, providertest.Config{Keys: map[string]providertest.Key{anthropicKey: {}}})
 	dir := t.TempDir()
-	writeFile(t, dir, "azure_key", azureKey+"\n")
-	writeFile(t, dir, "llm.json", `{"anthropic": "`+anthropicKey+`"}`)
-	writeFile(t, dir, "OAI_CONFIG_LIST.json", `[
+	writeListFile(t, dir, "azure_key", azureKey+"\n")
+	writeListFile(t, dir, "llm.json", `{"anthropic": "`+anthropicKey+`"}`)
+	writeListFile(t, dir, "OAI_CONFIG_LIST.json", `[
   {"model": "gpt-4o", "api_key": "env://TEAM_OPENAI_KEY", "base_url": "`+oai.BaseURL()+`"},
   {"model": "gpt-3.5-turbo", "api_type": "azure", "api_version": "2024-10-21", "api_key": "file://azure_key", "base_url": "`+az.BaseURL()+`/"},
   {"model": "claude-sonnet-4-5", "api_type": "anthropic", "api_key": "file://llm.json#anthropic", "base_url": "`+ant.BaseURL()+`"},
   {"model": "gpt-4o", "api_key": "env://TEAM_OPENAI_KEY", "base_url": "`+oai.BaseURL()+`", "tags": ["skip"]}
 ]`)
-	writeFile(t, dir, "keyexec.yaml", "config_list:\n  file: OAI_CONFIG_LIST.json\n  filter: {tags: [null, main]}\n")
+	writeListFile(t, dir, "keyexec.yaml", "config_list:\n  file: OAI_CONFIG_LIST.json\n  filter: {tags: [null, main]}\n")
 	out, child, ran := runChild(t, dir, map[string]string{"TEAM_OPENAI_KEY": openAIKey})
 	if !ran {
 		t.Fatalf("child did not run (exit %d):\n%s", out.code, out.stderr)
@@ -219,7 +220,7 @@ func TestConfigListAllProvidersFromFile(t *testing.T) {
 func TestConfigListMalformed(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	big := writeFile(t, dir, "big.json", `[{"model": "gpt-4o", "api_key": "`+openAIKey+`", "pad": "`+strings.Repeat("x", 10<<20)+`"}]`)
+	big := writeListFile(t, dir, "big.json", `[{"model": "gpt-4o", "api_key": "`+openAIKey+`", "pad": "`+strings.Repeat("x", 10<<20)+`"}]`)
 	tests := []struct {
 		name, list string
 		want       []string
@@ -245,5 +246,34 @@ func TestConfigListMalformed(t *testing.T) {
 			}
 			assertNoLeak(t, out.stdout, out.stderr)
 		})
+	}
+}
+
+// TestExampleAutogenLocal runs examples/autogen/local as its README says, so
+// that the example cannot rot.
+func TestExampleAutogenLocal(t *testing.T) {
+	t.Parallel()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "examples", "autogen", "local"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := keyexecCmd(t, dir, nil, "check", "--no-probe")
+	if check.code != 0 || !strings.Contains(check.stdout, "llama3.1") {
+		t.Fatalf("check exit %d:\n%s%s", check.code, check.stdout, check.stderr)
+	}
+	out := keyexecCmd(t, dir, nil, "run", "--no-probe", "--", "python3", "../app.py")
+	if out.code != 0 {
+		t.Fatalf("run exit %d:\n%s%s", out.code, out.stdout, out.stderr)
+	}
+	for _, want := range []string{
+		"0: model=llama3.1 api_type=openai base_url=http://127.0.0.1:11434/v1 key=" + sources.Fingerprint("ollama"),
+		"1: model=gpt-4o-mini api_type=openai base_url=http://127.0.0.1:4000/v1 key=" + sources.Fingerprint("sk-litellm-local-example-key-0000"),
+	} {
+		if !strings.Contains(out.stdout, want) {
+			t.Errorf("the app printed:\n%s\nwant a line %q", out.stdout, want)
+		}
+	}
+	if strings.Contains(out.stdout+out.stderr+check.stdout, "sk-litellm-local") {
+		t.Errorf("a key of the example appears in the output")
 	}
 }

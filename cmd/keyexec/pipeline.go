@@ -107,7 +107,7 @@ func (a *app) prepare(ctx context.Context, cfg *Config, log *slog.Logger) (*Repo
 			log.Warn(msg)
 			continue
 		}
-		errs = append(errs, fmt.Errorf("%s probe (%s): %s: %w", r.Provider, r.Label, r.Hint, r.Err))
+		errs = append(errs, fmt.Errorf("%s: %w", r.Label, r.Err))
 	}
 	if len(errs) > 0 {
 		return rep, nil, errors.Join(errs...)
