@@ -30,9 +30,9 @@ func TestAliases(t *testing.T) {
 	const azureKey = "0123456789abcdef0123456789abcdef"
 	const antKey = "sk-ant-api03-test"
 	tests := []struct {
-		name  string
-		env   []string
-		want  map[string]string // name → value in the child; "" value means must be absent
+		name string
+		env  []string
+		want map[string]string // name → value in the child; "" value means must be absent
 	}{
 		{name: "OPENAI_KEY", env: []string{"OPENAI_KEY=" + testKey}, want: map[string]string{"OPENAI_API_KEY": testKey, "OPENAI_KEY": ""}},
 		{name: "OPENAI_TOKEN", env: []string{"OPENAI_TOKEN=" + testKey}, want: map[string]string{"OPENAI_API_KEY": testKey}},
