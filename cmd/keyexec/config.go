@@ -38,7 +38,8 @@ type Config struct {
 	Supervise   SuperviseConfig   `mapstructure:"supervise"`
 	Log         LogConfig         `mapstructure:"log"`
 
-	file string // the config file read, "" when none
+	file     string   // the config file read, "" when none
+	warnings []string // logged once the logger exists
 }
 
 // ProbeConfig is the probe: section.
@@ -211,8 +212,14 @@ func loadConfig(flags *pflag.FlagSet, env map[string]string) (*Config, error) {
 	}
 	// viper folds key case; variable names are case-sensitive, so the maps
 	// keyed by variable names come from the file as written.
-	cfg.Secrets = stringMap(raw["secrets"])
-	cfg.Aliases = stringMap(raw["aliases"])
+	var err error
+	if cfg.Secrets, err = stringMap(raw["secrets"], path, "secrets"); err != nil {
+		return nil, err
+	}
+	if cfg.Aliases, err = stringMap(raw["aliases"], path, "aliases"); err != nil {
+		return nil, err
+	}
+	cfg.warnings = unknownEnvSettings(env)
 	if vs, ok := raw["vault"].(map[string]any); ok {
 		if kv := vs["kv_version"]; kv != nil {
 			cfg.Vault.KVVersion = nil
@@ -371,15 +378,58 @@ func checkKeys(raw map[string]any, t reflect.Type, prefix, file string) error {
 	return errors.Join(errs...)
 }
 
-func stringMap(v any) map[string]string {
+// stringMap reads a map of variable names to strings (secrets:, aliases:).
+// A value that is not a string is an error: YAML turns yes, 0123 and 1e3 into
+// other types, and a silently converted secret is a wrong secret.
+func stringMap(v any, file, key string) (map[string]string, error) {
+	if v == nil {
+		return nil, nil
+	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil
+		return nil, configError("%s: %s must be a mapping of NAME: value, got %s", file, key, yamlKind(v))
 	}
 	out := make(map[string]string, len(m))
 	for k, val := range m {
-		out[k] = fmt.Sprint(val)
+		str, ok := val.(string)
+		if !ok {
+			return nil, configError("%s: %s.%s must be a string, got %s: quote the value", file, key, k, yamlKind(val))
+		}
+		out[k] = str
 	}
+	return out, nil
+}
+
+func yamlKind(v any) string {
+	switch v.(type) {
+	case map[string]any:
+		return "a mapping"
+	case []any:
+		return "a list"
+	case bool:
+		return "a boolean"
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	}
+	return "a number"
+}
+
+// unknownEnvSettings names KEYEXEC_ variables keyexec does not read, so a
+// typo such as KEYEXEC_PROVDER does not go unnoticed.
+func unknownEnvSettings(env map[string]string) []string {
+	known := map[string]bool{"KEYEXEC_CONFIG": true, "KEYEXEC_SUPERVISE": true}
+	for _, s := range settings {
+		known[envName(s.flag)] = true
+	}
+	var out []string
+	for k := range env {
+		if strings.HasPrefix(k, "KEYEXEC_") && !known[k] && !strings.HasPrefix(k, "KEYEXEC_TEST_") {
+			out = append(out, fmt.Sprintf("%s is not a keyexec setting and is ignored (known: KEYEXEC_CONFIG, KEYEXEC_PROVIDER, KEYEXEC_TIMEOUT, KEYEXEC_NO_PROBE, …; see keyexec --help)", k))
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 

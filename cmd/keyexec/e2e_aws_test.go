@@ -7,9 +7,9 @@ import (
 	"github.com/keyexec/keyexec/sources/awssm/awssmtest"
 )
 
-// awsEnv is the child environment that points the SDK at moto with static
+// motoEnv is the child environment that points the SDK at moto with static
 // test credentials and no instance metadata.
-func awsEnv(m *awssmtest.Moto, extra map[string]string) map[string]string {
+func motoEnv(m *awssmtest.Moto, extra map[string]string) map[string]string {
 	env := map[string]string{}
 	for _, kv := range m.Env() {
 		if k, v, ok := strings.Cut(kv, "="); ok && v != "" {
@@ -31,7 +31,7 @@ func TestAWSEndToEnd(t *testing.T) {
 	m.CreateSecret(t, name, `{"api_key": "  `+openAIKey+`\n", "org": "org-e2e"}`)
 	plain := m.Name("prod/llm/anthropic")
 	m.CreateSecret(t, plain, "\n"+anthropicKey+"  \n")
-	env := awsEnv(m, map[string]string{
+	env := motoEnv(m, map[string]string{
 		"OPENAI_API_KEY":    "awssm://" + name + "#api_key",
 		"OPENAI_ORG_ID":     "awssm://" + name + "#org",
 		"ANTHROPIC_API_KEY": "awssm://" + plain,
@@ -72,7 +72,7 @@ func TestAWSFailuresFailClosed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			env := awsEnv(m, nil)
+			env := motoEnv(m, nil)
 			for k, v := range tt.env {
 				if v == "" {
 					delete(env, k)

@@ -121,7 +121,7 @@ func (a *app) check(ctx context.Context, flags *pflag.FlagSet, asJSON bool) erro
 	if err != nil {
 		return err
 	}
-	log := newLogger(a.stderr, cfg.Log)
+	log := cfg.logger(a.stderr)
 	rep, _, err := a.prepare(ctx, cfg, log)
 	rep.finish(err, exitCode(err))
 	if asJSON {
@@ -143,7 +143,7 @@ func (a *app) run(ctx context.Context, flags *pflag.FlagSet, argv []string) erro
 	if err != nil {
 		return err
 	}
-	log := newLogger(a.stderr, cfg.Log)
+	log := cfg.logger(a.stderr)
 	rep, environ, err := a.prepare(ctx, cfg, log)
 	if err != nil {
 		return err

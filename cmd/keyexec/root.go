@@ -160,6 +160,15 @@ func (a *app) versionCmd() *cobra.Command {
 	}
 }
 
+// logger builds the logger and reports the configuration's warnings.
+func (c *Config) logger(w io.Writer) *slog.Logger {
+	log := newLogger(w, c.Log)
+	for _, msg := range c.warnings {
+		log.Warn(msg)
+	}
+	return log
+}
+
 // newLogger builds the slog logger on stderr from the log settings.
 func newLogger(w io.Writer, cfg LogConfig) *slog.Logger {
 	var level slog.Level
