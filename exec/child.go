@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sync"
 	"syscall"
 	"unsafe"
@@ -56,6 +57,18 @@ func foregroundTTY(files [3]*os.File) int {
 		}
 	}
 	return -1
+}
+
+// restoreForeground gives the terminal back to keyexec's process group once
+// no child is left, so keyexec's own last lines are not met by SIGTTOU. Being
+// in the background, it must ignore SIGTTOU for the call.
+func restoreForeground(tty int) {
+	if tty < 0 {
+		return
+	}
+	signal.Ignore(syscall.SIGTTOU)
+	defer signal.Reset(syscall.SIGTTOU)
+	_ = unix.IoctlSetPointerInt(tty, unix.TIOCSPGRP, unix.Getpgrp())
 }
 
 // reap collects exited children without blocking and reports the main

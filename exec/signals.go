@@ -29,7 +29,7 @@ import (
 // Catching SIGPIPE also keeps keyexec alive when its stderr goes away.
 //
 // Signals go to the child's PID, not its process group: the child is the
-// leader of its own group (see start), so a terminal's ^C reaches it
+// leader of its own group (see forkExec), so a terminal's ^C reaches it
 // directly and keyexec, outside that group, never sees it twice.
 func caughtSignals() []os.Signal {
 	var sigs []os.Signal
@@ -51,10 +51,10 @@ func forwarded(sig syscall.Signal) bool {
 	return sig != syscall.SIGCHLD && sig != syscall.SIGPIPE
 }
 
-// stopsChild reports whether a signal asks the child to end. One of them
-// arriving during a restart cancels the restart: the old child's exit then
-// ends Supervise instead of starting a new child (docker stop in the middle
-// of a rotation stops the container, it does not restart the app). SIGHUP
+// stopsChild reports whether a signal asks the child to end. Once one is
+// passed on, no rotation applies any more, and one arriving during a restart
+// cancels it: the old child's exit ends Supervise instead of starting a new
+// child (docker stop in the middle of a rotation stops the container). SIGHUP
 // and SIGQUIT are left out: apps use them for reloads and thread dumps.
 func stopsChild(sig syscall.Signal) bool {
 	switch sig {

@@ -53,8 +53,9 @@ type SuperviseOptions struct {
 	// ChangeSignal is sent with OnChangeSignal (default SIGHUP).
 	ChangeSignal os.Signal
 
-	// Subreaper makes this process a child subreaper, so orphans of the
-	// child are re-parented to it and reaped even when it is not PID 1.
+	// Subreaper makes this process a child subreaper (for the rest of its
+	// life), so orphans of the child are re-parented to it and reaped even
+	// when it is not PID 1.
 	Subreaper bool
 }
 
@@ -103,6 +104,11 @@ type supervisor struct {
 // RestartGrace, SIGKILL) and its code returned. Supervise handles SIGINT and
 // SIGTERM itself: ctx must not also be cancelled by them
 // (signal.NotifyContext), or the child may get the signal twice.
+//
+// As PID 1 or a subreaper it reaps every child of this process, so nothing
+// running beside it (Refresh included) may start processes with os/exec:
+// their Wait would find them already reaped. Otherwise it waits for its own
+// child only.
 func Supervise(ctx context.Context, argv []string, env []string, opts SuperviseOptions) (int, error) {
 	if len(argv) == 0 {
 		return 0, fmt.Errorf("no command given: %w", ErrNotFound)
@@ -130,6 +136,7 @@ func Supervise(ctx context.Context, argv []string, env []string, opts SuperviseO
 	if err := s.start(env); err != nil {
 		return 0, err
 	}
+	defer restoreForeground(s.tty)
 	return s.loop(ctx, sigs)
 }
 

@@ -62,7 +62,10 @@ func (a *app) runSupervised(ctx context.Context, cfg *Config, log *slog.Logger, 
 	if cfg.Supervise.Watch > 0 {
 		opts.Refresh = refresh
 	}
-	code, err := exec.Supervise(ctx, argv, environ, opts)
+	// The supervisor handles SIGINT and SIGTERM itself (it forwards them to
+	// the child and waits for it); main's signal context must not also stop
+	// it, or a slow-to-exit app would be killed after the grace period.
+	code, err := exec.Supervise(context.WithoutCancel(ctx), argv, environ, opts)
 	if err != nil {
 		return err
 	}
