@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Schemes lists every reference scheme keyexec knows, in the order the README
@@ -166,6 +167,12 @@ func parseBody(scheme, body, raw string) (Ref, error) {
 	}
 	if path == "" {
 		return bad("empty path: write %s://PATH[#FIELD]", scheme)
+	}
+	if _, err := url.PathUnescape(path); err != nil {
+		return bad("bad %%-escape in the path: write the path as it is, unescaped")
+	}
+	if !utf8.ValidString(raw) {
+		return bad("not valid UTF-8")
 	}
 	if strings.Contains(body, "#") && field == "" {
 		return bad("empty field after '#': name a field or drop the '#'")
