@@ -149,3 +149,12 @@ func sortedKeys(m map[string]string) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// summary is the config list's part of run's one-line summary.
+func (c *configListRun) summary() string {
+	if c == nil || c.list == nil {
+		return ""
+	}
+	kept := len(c.list.Kept())
+	return fmt.Sprintf("%s: %d of %d entries kept", c.list.Var, kept, len(c.list.Entries))
+}

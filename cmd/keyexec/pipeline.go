@@ -74,13 +74,15 @@ func (a *app) prepare(ctx context.Context, cfg *Config, log *slog.Logger) (*Repo
 		cl.skip("--provider none")
 		return rep, cl.environ(res.Environ), nil
 	}
-	targets, err := verify.Check(res.Values, verify.CheckOptions{
+	checkOpts := verify.CheckOptions{
 		Provider:   cfg.Provider,
 		AllowHTTP:  cfg.Probe.AllowHTTP,
 		Model:      cfg.Probe.Model,
 		Deployment: cfg.Probe.Deployment,
 		Origins:    res.Origins,
-	})
+	}
+	res.Notes = append(res.Notes, verify.Notes(res.Values, checkOpts)...)
+	targets, err := verify.Check(res.Values, checkOpts)
 	targets, err = cl.check(res.Values, res.Origins, targets, err) // adds the list's entries
 	rep.addTargets(targets)
 	if err != nil {

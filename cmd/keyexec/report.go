@@ -87,6 +87,9 @@ func (r *Report) summary() string {
 	if r.Resolve != nil {
 		parts = append(parts, r.Resolve.ReportLine())
 	}
+	if cl := r.ConfigList.summary(); cl != "" {
+		parts = append(parts, cl)
+	}
 	switch {
 	case r.ProbeSkipped != "":
 		parts = append(parts, "not probed")
