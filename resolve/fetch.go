@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
+	"time"
 
 	"github.com/keyexec/keyexec/sources"
 )
+
+// deadlineGrace is how long fetch still waits, after the deadline, for
+// backends to return their own (more precise) errors.
+const deadlineGrace = 500 * time.Millisecond
 
 // fetch resolves every reference: grouped by scheme, each distinct reference
 // asked once, all schemes at the same time, under opts.Timeout. Per-entry
@@ -26,15 +30,63 @@ func fetch(ctx context.Context, entries []*entry, opts Options) error {
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	var wg sync.WaitGroup
+	// Each scheme fetches into its own copies; only this goroutine writes the
+	// entries, so a backend that ignores its context (a blocking read) can
+	// be abandoned at the deadline without a data race.
+	type done struct {
+		list   []*entry
+		copies []entry
+	}
+	results := make(chan done, len(byScheme))
 	for scheme, list := range byScheme {
-		wg.Add(1)
+		copies := make([]entry, len(list))
+		for i, e := range list {
+			copies[i] = *e
+		}
 		go func() {
-			defer wg.Done()
-			fetchScheme(ctx, scheme, list, opts)
+			ptrs := make([]*entry, len(copies))
+			for i := range copies {
+				ptrs[i] = &copies[i]
+			}
+			fetchScheme(ctx, scheme, ptrs, opts)
+			results <- done{list: list, copies: copies}
 		}()
 	}
-	wg.Wait()
+	pending := map[*entry]bool{}
+	for _, list := range byScheme {
+		for _, e := range list {
+			pending[e] = true
+		}
+	}
+	apply := func(d done) {
+		for i, e := range d.list {
+			*e = d.copies[i]
+			delete(pending, e)
+		}
+	}
+	var expired <-chan time.Time // set at the deadline, plus a grace period
+	for remaining := len(byScheme); remaining > 0; {
+		select {
+		case d := <-results:
+			apply(d)
+			remaining--
+		case <-ctx.Done():
+			// Give backends that honour the context a moment to say why.
+			if expired == nil {
+				expired = time.After(deadlineGrace)
+			}
+			select {
+			case d := <-results:
+				apply(d)
+				remaining--
+			case <-expired:
+				for e := range pending {
+					e.err = fmt.Errorf("%s: %s: no answer before the resolve deadline (raise --timeout or check the source): %w", e.name, e.origin, sources.ErrUnavailable)
+				}
+				remaining = 0
+			}
+		}
+	}
 	var errs []error
 	for _, e := range entries {
 		if e.err != nil {

@@ -245,3 +245,32 @@ func TestResolveFailsClosed(t *testing.T) {
 		})
 	}
 }
+
+// blockingSource ignores its context, like a read from a FIFO with no writer.
+type blockingSource struct{ release chan struct{} }
+
+func (b *blockingSource) Scheme() string { return "file" }
+func (b *blockingSource) Fetch(_ context.Context, refs []sources.Ref) ([]sources.Result, error) {
+	<-b.release
+	return make([]sources.Result, len(refs)), nil
+}
+
+func TestResolveStopsWaitingAtTheDeadline(t *testing.T) {
+	t.Parallel()
+	b := &blockingSource{release: make(chan struct{})}
+	defer close(b.release)
+	fast := &fakeSource{scheme: "vault", values: map[string]string{"secret/x": "v"}}
+	res, err := resolveEnv(t, Options{
+		Environ: []string{"A=file:///fifo", "B=vault://secret/x"},
+		Sources: map[string]Opener{"file": opener(b), "vault": opener(fast)},
+		Timeout: 50 * time.Millisecond,
+	})
+	if !errors.Is(err, sources.ErrUnavailable) || !strings.Contains(err.Error(), "A: file:///fifo: no answer before the resolve deadline") {
+		t.Fatalf("error = %v", err)
+	}
+	for _, v := range res.Vars {
+		if v.Name == "B" && v.Error != "" {
+			t.Errorf("B resolved in time but reports %q", v.Error)
+		}
+	}
+}

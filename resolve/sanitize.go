@@ -112,8 +112,16 @@ func kinds(s string) string {
 	return strings.Join(out, ", ")
 }
 
+// maxKeyLen bounds an API key or token. Real keys are under 256
+// characters and Azure AD tokens a few KiB; servers refuse headers of 8 KiB
+// or more, so a longer value is the wrong thing (a whole file, a list).
+const maxKeyLen = 8 << 10
+
 // checkKeyBytes rejects keys that no HTTP header can carry.
 func checkKeyBytes(v string) error {
+	if len(v) > maxKeyLen {
+		return fmt.Errorf("%d bytes is too long for a key or token (at most %d): check that the reference points at the key, not a whole file or secret: %w", len(v), maxKeyLen, sources.ErrInvalid)
+	}
 	for i := 0; i < len(v); {
 		r, size := utf8.DecodeRuneInString(v[i:])
 		switch {

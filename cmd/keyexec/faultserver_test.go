@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -73,6 +75,8 @@ func newFaultServer(t *testing.T, fl flavor, f fault, next http.Handler) *faultS
 		case f == faultRedirectLoop:
 			http.Redirect(w, r, r.URL.RequestURI(), http.StatusTemporaryRedirect)
 		case f == faultHang:
+			// The request context ends on hang-up only once the body is read.
+			_, _ = io.Copy(io.Discard, r.Body)
 			select {
 			case <-r.Context().Done():
 			case <-time.After(time.Minute):
@@ -171,15 +175,16 @@ func closedPort(t *testing.T) string {
 // selfSignedURL is an HTTPS server with a certificate no one trusts.
 func selfSignedURL(t *testing.T) string {
 	t.Helper()
-	srv := httptest.NewTLSServer(http.NotFoundHandler())
-	srv.Config.ErrorLog = nil
+	srv := httptest.NewUnstartedServer(http.NotFoundHandler())
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // handshake failures are the point
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv.URL
 }
 
-// awsEnv points the AWS SDK in keyexec at endpoint with test credentials and
+// rawAWSEnv points the AWS SDK in keyexec at endpoint with test credentials and
 // nothing from the machine.
-func awsEnv(endpoint string) map[string]string {
+func rawAWSEnv(endpoint string) map[string]string {
 	return map[string]string{
 		"AWS_ENDPOINT_URL":            endpoint,
 		"AWS_REGION":                  "us-east-1",

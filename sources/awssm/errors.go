@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/keyexec/keyexec/sources"
 )
@@ -22,6 +23,12 @@ func classify(ctx context.Context, secret, region string, err error) error {
 	where := fmt.Sprintf("secret %q in %s", secret, region)
 	if ce, ok := isCredentialsError(err); ok {
 		return credentialsFailure(ctx, where, ce)
+	}
+	var respErr *smithyhttp.ResponseError
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 500 {
+		// Whatever the code says, a 5xx after the SDK's retries is the
+		// service failing, not the request being wrong.
+		return fmt.Errorf("%s: Secrets Manager kept failing after retries (HTTP %d): %w: %w", where, respErr.HTTPStatusCode(), sources.ErrUnavailable, err)
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
@@ -98,7 +105,7 @@ func isCredentialCode(code string) bool {
 func isTransient(code string) bool {
 	switch code {
 	case "ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded",
-		"InternalServiceError", "InternalFailure", "ServiceUnavailable", "RequestTimeout":
+		"InternalServiceError", "InternalFailure", "ServiceUnavailable", "ServiceUnavailableException", "RequestTimeout":
 		return true
 	}
 	return false

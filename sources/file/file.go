@@ -110,6 +110,13 @@ func (s *Source) path(ref sources.Ref) (string, error) {
 }
 
 func readFile(path string) ([]byte, error) {
+	// A device or socket is never a secret file (/dev/zero would stream
+	// until MaxSize). Pipes are allowed, for process substitution
+	// (file:///dev/fd/63); one with no writer blocks, and resolve stops
+	// waiting for it at the deadline.
+	if fi, err := os.Stat(path); err == nil && fi.Mode()&(fs.ModeDevice|fs.ModeSocket|fs.ModeCharDevice|fs.ModeIrregular) != 0 {
+		return nil, fmt.Errorf("%s is %s, not a regular file: point the reference at the secret file itself: %w", path, kindOf(fi.Mode()), sources.ErrInvalid)
+	}
 	f, err := os.Open(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -131,4 +138,14 @@ func readFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is larger than %d bytes, too large for a credential: check the path: %w", path, MaxSize, sources.ErrInvalid)
 	}
 	return data, nil
+}
+
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
 }
