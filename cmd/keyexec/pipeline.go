@@ -22,7 +22,7 @@ import (
 // openers maps each scheme to its source constructor. Sources are built only
 // when a reference of their scheme exists, so a run without vault:// builds
 // no Vault client and a run without awssm:// loads no AWS configuration.
-func (a *app) openers(cfg *Config) map[string]resolve.Opener {
+func (a *app) openers(cfg *Config, log *slog.Logger) map[string]resolve.Opener {
 	return map[string]resolve.Opener{
 		"env": func(ctx context.Context) (sources.Source, error) {
 			return envsrc.New(ctx, envsrc.Config{Env: a.env})
@@ -36,7 +36,7 @@ func (a *app) openers(cfg *Config) map[string]resolve.Opener {
 		},
 		"vault": func(ctx context.Context) (sources.Source, error) {
 			vc := cfg.Vault
-			vc.Env = a.env
+			vc.Env, vc.Logger = a.env, log
 			return vault.New(ctx, vc)
 		},
 		"awssm": func(ctx context.Context) (sources.Source, error) {
@@ -49,7 +49,7 @@ func (a *app) openers(cfg *Config) map[string]resolve.Opener {
 // The report is filled as far as the pipeline got, also on error.
 func (a *app) prepare(ctx context.Context, cfg *Config, log *slog.Logger) (*Report, []string, error) {
 	rep := &Report{Config: cfg.file, Provider: cfg.Provider}
-	srcs := resolve.ShareSources(a.openers(cfg)) // one source and one fetch per reference for env and config list
+	srcs := resolve.ShareSources(a.openers(cfg, log)) // one source and one fetch per reference for env and config list
 	res, err := resolve.Resolve(ctx, resolve.Options{
 		Environ:     a.environ,
 		Secrets:     cfg.Secrets,
