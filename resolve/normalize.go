@@ -59,12 +59,36 @@ var otherProviderKeys = []string{"GEMINI_API_KEY", "GOOGLE_API_KEY", "GROQ_API_K
 // endpointNames are URL variables whose trailing slashes are removed.
 var endpointNames = map[string]bool{OpenAIBaseURL: true, AzureEndpoint: true, AnthropicBaseURL: true}
 
-// isKeyName reports whether a variable holds an API key or token, which
-// turns on the key rules of Sanitize.
+// isKeyName reports whether a name (of a header in a config-list entry's
+// default_headers, say) holds an API key or token, which turns on the key
+// rules of Sanitize: such a value goes into an HTTP header.
 func isKeyName(name string) bool {
 	n := strings.ToUpper(name)
 	return strings.HasSuffix(n, "_KEY") || strings.HasSuffix(n, "APIKEY") || n == genericAPIKeyName ||
 		strings.HasSuffix(n, "_TOKEN") || strings.HasSuffix(n, "_SECRET_KEY")
+}
+
+// apiKeyVars are the variables whose values the SDKs send as API keys or
+// tokens in HTTP headers; their aliases (built-in or configured) are added by
+// keyVars. Other *_KEY variables (SSH_PRIVATE_KEY, a TLS key) are secrets of
+// another kind and keep their inner line breaks.
+var apiKeyVars = []string{OpenAIAPIKey, AzureAPIKey, AzureADToken, AnthropicAPIKey, AnthropicAuthTok, genericAPIKeyName}
+
+// keyVars is the set of variables the key rules of Sanitize apply to.
+func keyVars(aliases map[string]string) map[string]bool {
+	keys := map[string]bool{}
+	for _, n := range apiKeyVars {
+		keys[n] = true
+	}
+	for _, n := range otherProviderKeys {
+		keys[n] = true
+	}
+	for alias, canonical := range aliases {
+		if keys[canonical] {
+			keys[alias] = true
+		}
+	}
+	return keys
 }
 
 // Rules are the provider facts normalize needs; cmd/keyexec supplies them

@@ -100,12 +100,13 @@ func Resolve(ctx context.Context, opts Options) (*Result, error) {
 	for a, c := range aliases {
 		llm[a], llm[c] = true, true
 	}
+	keys := keyVars(aliases)
 	for _, e := range entries {
 		if e.err != nil || (e.ref == nil && !llm[e.name]) {
 			continue
 		}
 		e.touched = true
-		v, fixes, err := Sanitize(e.value, isKeyName(e.name))
+		v, fixes, err := Sanitize(e.value, keys[e.name])
 		e.value, e.fixes = v, append(e.fixes, fixes...)
 		if err != nil {
 			e.err = fmt.Errorf("%s (from %s): %w", e.name, e.origin, err)

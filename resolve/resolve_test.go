@@ -274,3 +274,29 @@ func TestResolveStopsWaitingAtTheDeadline(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyRulesOnlyForAPIKeys: a PEM private key from a reference keeps its
+// inner line breaks; the key rules are for API keys the SDKs send in headers.
+func TestKeyRulesOnlyForAPIKeys(t *testing.T) {
+	t.Parallel()
+	pem := "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"
+	src := &fakeSource{scheme: "file", values: map[string]string{"/k": pem, "/g": "gsk_a b"}}
+	res, err := resolveEnv(t, Options{
+		Environ: []string{"SSH_PRIVATE_KEY=file:///k"},
+		Sources: map[string]Opener{"file": opener(src)},
+	})
+	if err != nil {
+		t.Fatalf("a PEM key was refused: %v", err)
+	}
+	if got := res.Values["SSH_PRIVATE_KEY"]; got != strings.TrimSpace(pem) {
+		t.Errorf("PEM changed beyond the edge trim: %q", got)
+	}
+	_, err = resolveEnv(t, Options{
+		Environ: []string{"GROQ_API_KEY=file:///g", "MY_KEY=file:///g"},
+		Aliases: map[string]string{"MY_KEY": "OPENAI_API_KEY"},
+		Sources: map[string]Opener{"file": opener(src)},
+	})
+	if err == nil || !strings.Contains(err.Error(), "GROQ_API_KEY") || !strings.Contains(err.Error(), "MY_KEY") {
+		t.Errorf("provider keys and aliases of keys must get the key rules: %v", err)
+	}
+}

@@ -216,11 +216,11 @@ func parseBody(scheme, body, raw string) (Ref, error) {
 		// file:///abs/path, or file://relative/path from the working directory.
 	case "cred":
 		if !credName.MatchString(path) {
-			return bad("credential name must be a plain file name as in LoadCredential=NAME, got %q", path)
+			return bad("credential name must be a plain file name as in LoadCredential=NAME, got %q", RedactText(path))
 		}
 	case "env":
 		if !envName.MatchString(path) {
-			return bad("%q is not a variable name", path)
+			return bad("%q is not a variable name", RedactText(path))
 		}
 		if field != "" {
 			return bad("env:// takes no '#field'")
@@ -229,11 +229,13 @@ func parseBody(scheme, body, raw string) (Ref, error) {
 	return ref, nil
 }
 
+// truncate shortens a reference for an error message and hides anything in
+// it that looks like a pasted key.
 func truncate(s string) string {
 	if len(s) > 120 {
-		return s[:120] + "…"
+		s = s[:120] + "…"
 	}
-	return s
+	return RedactText(s)
 }
 
 func isDigits(s string) bool {

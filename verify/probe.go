@@ -195,13 +195,9 @@ func (r *probeRequest) result() Result {
 // no copy of a credential.
 func displayURL(u *url.URL, fallback string, secrets []string) string {
 	if u == nil {
-		s := fallback
-		if p, err := url.Parse(fallback); err == nil {
-			s = p.Redacted()
-		}
-		return Mask(s, secrets...)
+		return Mask(sources.DisplayURL(fallback), secrets...)
 	}
-	return Mask(u.Redacted(), secrets...)
+	return Mask(sources.DisplayURL(u.String()), secrets...)
 }
 
 // joinURL appends path segments to a base URL, keeping the base's path.

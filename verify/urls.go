@@ -101,6 +101,10 @@ func parseBaseURL(name, raw string, allowHTTP bool) (*url.URL, error) {
 		return nil, shapeProblem(name, "%s holds what looks like %s (%s), not a URL: put the key in its key variable and the API base URL here",
 			name, k.describe(), maskKey(raw))
 	}
+	if i := strings.IndexFunc(raw, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
+		return nil, shapeProblem(name, "%s holds whitespace or a control character at byte %d (%s): a URL has none; check for a key or a second value pasted after it",
+			name, i, sources.Fingerprint(raw))
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Opaque != "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return nil, shapeProblem(name, "%s is not an absolute http(s) URL (%s): set it like https://api.example.com/v1",
@@ -122,10 +126,7 @@ func parseBaseURL(name, raw string, allowHTTP bool) (*url.URL, error) {
 
 // printableURL is u without user info, query and fragment: what may appear
 // in a message (a query can carry a key, as Google's ?key= does).
-func printableURL(u *url.URL) string {
-	c := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	return c.String()
-}
+func printableURL(u *url.URL) string { return sources.DisplayURL(u.String()) }
 
 // CheckAPIVersion checks an Azure OpenAI api-version: a real date as
 // YYYY-MM-DD or YYYY-MM-DD-preview, or "preview", "latest" or "v1". The

@@ -175,6 +175,15 @@ func loadConfig(flags *pflag.FlagSet, env map[string]string) (*Config, error) {
 	if val, ok := env["KEYEXEC_SUPERVISE"]; ok {
 		setNested(envLayer, "supervise.enabled", val)
 	}
+	if val, ok := env["KEYEXEC_NO_SUPERVISE"]; ok {
+		no, err := parseBool(val)
+		if err != nil {
+			return nil, configError("KEYEXEC_NO_SUPERVISE=%q: %v", val, err)
+		}
+		if no {
+			setNested(envLayer, "supervise.enabled", "false")
+		}
+	}
 	if err := v.MergeConfigMap(envLayer); err != nil {
 		return nil, configError("KEYEXEC_ variables: %v", err)
 	}
@@ -197,6 +206,17 @@ func loadConfig(flags *pflag.FlagSet, env map[string]string) (*Config, error) {
 	if f := flags.Lookup("no-supervise"); f != nil && f.Changed && f.Value.String() == "true" {
 		v.Set("supervise.enabled", "false")
 	}
+	// viper folds key case; variable names are case-sensitive, so the maps
+	// keyed by variable names come from the file as written (and are
+	// checked first, for a message that names the variable as written).
+	secrets, err := stringMap(raw["secrets"], path, "secrets")
+	if err != nil {
+		return nil, err
+	}
+	aliases, err := stringMap(raw["aliases"], path, "aliases")
+	if err != nil {
+		return nil, err
+	}
 	cfg := &Config{file: path}
 	if err := v.Unmarshal(cfg); err != nil {
 		where := "configuration"
@@ -205,15 +225,7 @@ func loadConfig(flags *pflag.FlagSet, env map[string]string) (*Config, error) {
 		}
 		return nil, configError("%s: %v", where, err)
 	}
-	// viper folds key case; variable names are case-sensitive, so the maps
-	// keyed by variable names come from the file as written.
-	var err error
-	if cfg.Secrets, err = stringMap(raw["secrets"], path, "secrets"); err != nil {
-		return nil, err
-	}
-	if cfg.Aliases, err = stringMap(raw["aliases"], path, "aliases"); err != nil {
-		return nil, err
-	}
+	cfg.Secrets, cfg.Aliases = secrets, aliases
 	cfg.warnings = unknownEnvSettings(env)
 	if vs, ok := raw["vault"].(map[string]any); ok {
 		if kv := vs["kv_version"]; kv != nil {
@@ -230,7 +242,7 @@ func loadConfig(flags *pflag.FlagSet, env map[string]string) (*Config, error) {
 }
 
 func (c *Config) validate() error {
-	where := "keyexec"
+	where := "configuration"
 	if c.file != "" {
 		where = c.file
 	}
@@ -265,12 +277,17 @@ func (c *Config) validate() error {
 	}
 	for name, target := range c.Aliases {
 		if !isVarName(name) || !isVarName(target) {
-			add(configError("%s: aliases: %q → %q: both sides must be variable names", where, name, target))
+			add(configError("%s: aliases: %q → %q: both sides must be variable names", where, sources.RedactText(name), sources.RedactText(target)))
 		}
 	}
 	for name := range c.Secrets {
 		if !isVarName(name) {
-			add(configError("%s: secrets: %q is not a variable name (letters, digits and _, not starting with a digit)", where, name))
+			add(configError("%s: secrets: %q is not a variable name (letters, digits and _, not starting with a digit)", where, sources.RedactText(name)))
+		}
+	}
+	for key, sig := range map[string]string{"supervise.restart_signal": c.Supervise.RestartSignal, "supervise.change_signal": c.Supervise.ChangeSignal} {
+		if _, err := parseSignal(sig); err != nil {
+			add(configError("%s: %s: %v", where, key, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -83,7 +83,7 @@ func checkKeys(raw map[string]any, t reflect.Type, prefix, file string) error {
 				names = append(names, n)
 			}
 			sort.Strings(names)
-			errs = append(errs, configError("%s: unknown key %q (known keys here: %s)", file, prefix+k, strings.Join(names, ", ")))
+			errs = append(errs, configError("%s: unknown key %q (known keys here: %s)", file, sources.RedactText(prefix+k), strings.Join(names, ", ")))
 			continue
 		}
 		if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Duration(0)) {
@@ -118,7 +118,7 @@ func stringMap(v any, file, key string) (map[string]string, error) {
 	for k, val := range m {
 		str, ok := val.(string)
 		if !ok {
-			return nil, configError("%s: %s.%s must be a string, got %s: quote the value", file, key, k, yamlKind(val))
+			return nil, configError("%s: %s.%s must be a string, got %s: quote the value", file, key, sources.RedactText(k), yamlKind(val))
 		}
 		out[k] = str
 	}
@@ -144,7 +144,7 @@ func yamlKind(v any) string {
 // unknownEnvSettings names KEYEXEC_ variables keyexec does not read, so a
 // typo such as KEYEXEC_PROVDER does not go unnoticed.
 func unknownEnvSettings(env map[string]string) []string {
-	known := map[string]bool{"KEYEXEC_CONFIG": true, "KEYEXEC_SUPERVISE": true}
+	known := map[string]bool{"KEYEXEC_CONFIG": true, "KEYEXEC_SUPERVISE": true, "KEYEXEC_NO_SUPERVISE": true, "KEYEXEC_JSON": true}
 	for _, s := range settings {
 		known[envName(s.flag)] = true
 	}

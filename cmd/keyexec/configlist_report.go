@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/url"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -50,7 +49,7 @@ func (c *configListRun) report() configListJSON {
 		in := c.info[e]
 		j := entryJSON{
 			Index: e.Index, Model: e.ShownModel(), Label: e.Label(), APIType: in.apiType,
-			BaseURL:     redactURL(cmp.Or(in.baseURL, e.Str("base_url"), e.Str("azure_endpoint"))),
+			BaseURL:     displayURL(cmp.Or(in.baseURL, e.Str("base_url"), e.Str("azure_endpoint"))),
 			Fingerprint: in.fingerprint, KeyFrom: in.keyFrom,
 			Fixes: e.Fixes, Notes: in.notes, Status: in.status, Reason: in.reason,
 		}
@@ -75,6 +74,12 @@ func (c *configListRun) report() configListJSON {
 			j.Status, j.Reason = "failed", oneLine(e.Err.Error(), e.Label())
 		case j.Status == "":
 			j.Status = "resolved"
+		}
+		// Fields of the list are shown as written; a key pasted into the
+		// wrong field (api_type, a note's value) is shown as a fingerprint.
+		j.APIType, j.Reason = sources.RedactText(j.APIType), sources.RedactText(j.Reason)
+		for i, n := range j.Notes {
+			j.Notes[i] = sources.RedactText(n)
 		}
 		out.Entries = append(out.Entries, j)
 	}
@@ -126,15 +131,6 @@ func (c *configListRun) writeTable(w io.Writer, col colors) {
 	fmt.Fprintln(w)
 }
 
-// redactURL hides a password in a URL's userinfo; the rest of a base URL is
-// not secret.
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
-}
-
 // oneLine flattens a joined error for a table cell, without the entry's
 // label that the row already shows.
 func oneLine(msg, label string) string {
@@ -157,4 +153,13 @@ func (c *configListRun) summary() string {
 	}
 	kept := len(c.list.Kept())
 	return fmt.Sprintf("%s: %d of %d entries kept", c.list.Var, kept, len(c.list.Entries))
+}
+
+// displayURL shows a base URL without anything that may carry a key; an
+// empty one stays empty.
+func displayURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	return sources.DisplayURL(s)
 }

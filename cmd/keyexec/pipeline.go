@@ -119,8 +119,24 @@ func (a *app) prepare(ctx context.Context, cfg *Config, log *slog.Logger) (*Repo
 
 // check is `keyexec check`: the pipeline and the report, no exec.
 func (a *app) check(ctx context.Context, flags *pflag.FlagSet, asJSON bool) error {
+	if v, ok := a.env["KEYEXEC_JSON"]; ok && !flags.Changed("json") {
+		b, err := parseBool(v)
+		if err != nil {
+			return configError("KEYEXEC_JSON=%q: %v", v, err)
+		}
+		asJSON = b
+	}
 	cfg, err := loadConfig(flags, a.env)
 	if err != nil {
+		if asJSON {
+			// Scripts reading --json get the outcome even when the
+			// configuration itself is wrong.
+			rep := &Report{Provider: flags.Lookup("provider").Value.String()}
+			rep.finish(err, exitCode(err))
+			if perr := rep.writeJSON(a.stdout); perr != nil {
+				return perr
+			}
+		}
 		return err
 	}
 	log := cfg.logger(a.stderr)

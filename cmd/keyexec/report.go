@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/keyexec/keyexec/resolve"
+	"github.com/keyexec/keyexec/sources"
 	"github.com/keyexec/keyexec/verify"
 )
 
@@ -65,7 +66,7 @@ func (r *Report) addTargets(ts []verify.Target) {
 		if t.Key.IsZero() && !t.ADToken.IsZero() {
 			fp = t.ADToken.Fingerprint()
 		}
-		r.Targets = append(r.Targets, TargetReport{Provider: string(t.Provider), Label: t.Label, BaseURL: t.BaseURL, Model: t.Model, Origin: t.Origin, Fingerprint: fp})
+		r.Targets = append(r.Targets, TargetReport{Provider: string(t.Provider), Label: t.Label, BaseURL: sources.DisplayURL(t.BaseURL), Model: t.Model, Origin: t.Origin, Fingerprint: fp})
 	}
 }
 
