@@ -30,7 +30,7 @@ var stringFields = []string{"model", "api_key", "base_url", "api_type", "api_ver
 	"azure_endpoint", "azure_ad_token", "azure_deployment", "organization"}
 
 // keyFields hold credentials: sanitized with the key rules.
-var keyFields = map[string]bool{"api_key": true, "azure_ad_token": true}
+func isKeyField(path string) bool { return path == "api_key" || path == "azure_ad_token" }
 
 // ListOptions says where the config list is and what to keep of it.
 type ListOptions struct {

@@ -94,7 +94,7 @@ func (l *ConfigList) sanitize(le *ListEntry, rules Rules) error {
 			continue // other literals go to the child as written
 		}
 		last := lf.path[strings.LastIndexAny(lf.path, ".[")+1:]
-		isKey := keyFields[lf.path] || (!isTop && isKeyName(strings.ReplaceAll(last, "-", "_")))
+		isKey := isKeyField(lf.path) || (!isTop && isKeyName(strings.ReplaceAll(last, "-", "_")))
 		v, fixes, err := Sanitize(lf.val, isKey)
 		if err == nil && isTop && (lf.top == "base_url" || lf.top == "azure_endpoint") {
 			var more []string

@@ -49,7 +49,10 @@ func (s *listSource) opener() Opener {
 	return func(context.Context) (sources.Source, error) { return s, nil }
 }
 
-var listRules = Rules{IsAzureHost: func(h string) bool { return strings.HasSuffix(h, ".openai.azure.com") }}
+var listRules = Rules{
+	IsAzureHost:         func(h string) bool { return strings.HasSuffix(h, ".openai.azure.com") },
+	IsAzureResourceHost: func(h string) bool { return strings.HasSuffix(h, ".openai.azure.com") },
+}
 
 func loadResolve(t *testing.T, list string, srcs map[string]Opener) (*ConfigList, error) {
 	t.Helper()

@@ -195,7 +195,7 @@ func normalize(entries []*entry, aliases map[string]string, opts Options) ([]*en
 		out = append(out, e)
 	}
 	for _, e := range out {
-		if e.err == nil && endpointNames[e.name] {
+		if e.err == nil && isEndpointName(e.name) {
 			v, fixes := fixEndpoint(e.name, e.value, opts.Rules)
 			if len(fixes) > 0 {
 				e.value, e.touched = v, true

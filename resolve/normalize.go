@@ -57,7 +57,9 @@ var canonicalNames = []string{
 var otherProviderKeys = []string{"GEMINI_API_KEY", "GOOGLE_API_KEY", "GROQ_API_KEY", "MISTRAL_API_KEY", "TOGETHER_API_KEY", "OPENROUTER_API_KEY", "DEEPSEEK_API_KEY"}
 
 // endpointNames are URL variables whose trailing slashes are removed.
-var endpointNames = map[string]bool{OpenAIBaseURL: true, AzureEndpoint: true, AnthropicBaseURL: true}
+func isEndpointName(name string) bool {
+	return name == OpenAIBaseURL || name == AzureEndpoint || name == AnthropicBaseURL
+}
 
 // isKeyName reports whether a name (of a header in a config-list entry's
 // default_headers, say) holds an API key or token, which turns on the key
@@ -95,7 +97,11 @@ func keyVars(aliases map[string]string) map[string]bool {
 // from package verify so that resolve does not depend on it.
 type Rules struct {
 	IsOpenAIKey func(string) bool // value has a clear OpenAI key shape
-	IsAzureHost func(string) bool // host of an Azure OpenAI endpoint
+	IsAzureHost func(string) bool // host of an Azure OpenAI endpoint, gateways (API Management) included
+	// IsAzureResourceHost: host of an Azure OpenAI resource itself, whose
+	// endpoint is scheme and host only (the SDK adds /openai/…); a gateway
+	// keeps its path.
+	IsAzureResourceHost func(string) bool
 }
 
 // rename is one alias moved to its canonical name.
@@ -142,7 +148,7 @@ func fixEndpoint(name, v string, rules Rules) (string, []string) {
 		return v, fixes // the shape checks report it with the fix
 	}
 	switch {
-	case name == AzureEndpoint && rules.IsAzureHost != nil && rules.IsAzureHost(u.Hostname()) && (u.Path != "" || u.RawQuery != ""):
+	case name == AzureEndpoint && rules.IsAzureResourceHost != nil && rules.IsAzureResourceHost(u.Hostname()) && (u.Path != "" || u.RawQuery != ""):
 		cut := u.Scheme + "://" + u.Host
 		fixes = append(fixes, fmt.Sprintf("cut Azure endpoint back to %s (the SDK adds /openai/… itself)", cut))
 		v = cut

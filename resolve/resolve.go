@@ -56,9 +56,9 @@ type Result struct {
 	Scrubbed []string          `json:"scrubbed,omitempty"`
 }
 
-// maxEnvString is Linux's MAX_ARG_STRLEN: execve refuses any one
+// MaxEnvString is Linux's MAX_ARG_STRLEN: execve refuses any one
 // "NAME=value" string of this size or more (E2BIG).
-const maxEnvString = 32 * 4096
+const MaxEnvString = 32 * 4096
 
 // entry is a variable as it moves through the pipeline.
 type entry struct {
@@ -131,7 +131,7 @@ func Resolve(ctx context.Context, opts Options) (*Result, error) {
 		scrub[s] = true
 	}
 	for _, e := range entries {
-		if len(e.name)+1+len(e.value) >= maxEnvString && (e.ref != nil || e.touched) {
+		if len(e.name)+1+len(e.value) >= MaxEnvString && (e.ref != nil || e.touched) {
 			errs = append(errs, fmt.Errorf("%s (from %s) is %d bytes: Linux refuses to start a program with a variable of 128 KiB or more; check that the reference points at the right secret: %w",
 				e.name, e.origin, len(e.value), sources.ErrInvalid))
 		}

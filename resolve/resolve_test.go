@@ -14,7 +14,10 @@ import (
 // testRules stand in for verify's key and host rules.
 var testRules = Rules{
 	IsOpenAIKey: func(v string) bool { return strings.HasPrefix(v, "sk-proj-") },
-	IsAzureHost: func(h string) bool { return strings.HasSuffix(h, ".openai.azure.com") },
+	IsAzureHost: func(h string) bool {
+		return strings.HasSuffix(h, ".openai.azure.com") || strings.HasSuffix(h, ".azure-api.net")
+	},
+	IsAzureResourceHost: func(h string) bool { return strings.HasSuffix(h, ".openai.azure.com") },
 }
 
 func resolveEnv(t *testing.T, opts Options) (*Result, error) {
@@ -61,6 +64,7 @@ func TestAliases(t *testing.T) {
 		{name: "same value in alias and canonical", env: []string{"OPENAI_KEY=" + testKey, "OPENAI_API_KEY=" + testKey}, want: map[string]string{"OPENAI_API_KEY": testKey, "OPENAI_KEY": ""}},
 		{name: "api.openai.com gains /v1", env: []string{"OPENAI_BASE_URL=https://api.openai.com/"}, want: map[string]string{"OPENAI_BASE_URL": "https://api.openai.com/v1"}},
 		{name: "custom Azure endpoint host kept whole", env: []string{"AZURE_OPENAI_ENDPOINT=https://apim.example.com/llm"}, want: map[string]string{"AZURE_OPENAI_ENDPOINT": "https://apim.example.com/llm"}},
+		{name: "API Management gateway keeps its path", env: []string{"AZURE_OPENAI_ENDPOINT=https://corp.azure-api.net/team-a/"}, want: map[string]string{"AZURE_OPENAI_ENDPOINT": "https://corp.azure-api.net/team-a"}},
 		{name: "unrelated variable untouched", env: []string{"GREETING=  hi  "}, want: map[string]string{"GREETING": "  hi  "}},
 	}
 	for _, tt := range tests {

@@ -2,7 +2,6 @@ package resolve
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,7 +17,22 @@ const zeroWidth = "\u200b\u200c\u200d\u2060\ufeff"
 // the byte-order mark and zero-width characters.
 const edgeCutset = " \t\r\n\v\f\x00\u00a0" + zeroWidth
 
-var exportPrefix = regexp.MustCompile(`^export\s+([A-Za-z_][A-Za-z0-9_]*)=`)
+// exportPrefix returns the length of a leading "export NAME=" and the name.
+func exportPrefix(v string) (int, string) {
+	rest, ok := strings.CutPrefix(v, "export")
+	if !ok {
+		return 0, ""
+	}
+	trimmed := strings.TrimLeft(rest, " \t")
+	if len(trimmed) == len(rest) {
+		return 0, "" // "exporter=…" is not a shell export
+	}
+	name, _, ok := strings.Cut(trimmed, "=")
+	if !ok || !sources.IsVarName(name) {
+		return 0, ""
+	}
+	return len(v) - len(trimmed) + len(name) + 1, name
+}
 
 // quotePairs are the surrounding quotes Sanitize removes, one pair at most.
 var quotePairs = [][2]string{{`"`, `"`}, {`'`, `'`}, {"`", "`"}, {"\u201c", "\u201d"}, {"\u2018", "\u2019"}}
@@ -39,9 +53,9 @@ func Sanitize(v string, isKey bool) (string, []string, error) {
 		}
 	}
 	trim()
-	if m := exportPrefix.FindStringSubmatch(v); m != nil {
-		v = v[len(m[0]):]
-		fixes = append(fixes, fmt.Sprintf("removed leading %q left from a shell file", "export "+m[1]+"="))
+	if n, name := exportPrefix(v); n > 0 {
+		v = v[n:]
+		fixes = append(fixes, fmt.Sprintf("removed leading %q left from a shell file", "export "+name+"="))
 		trim()
 	}
 	for _, q := range quotePairs {

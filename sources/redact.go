@@ -2,12 +2,8 @@ package sources
 
 import (
 	"net/url"
-	"regexp"
 	"strings"
 )
-
-// tokenRun finds runs of characters keys are made of.
-var tokenRun = regexp.MustCompile(`[A-Za-z0-9_\-+=]{20,}`)
 
 // keyPrefixes start the credentials people paste by mistake.
 var keyPrefixes = []string{"sk-", "gsk_", "AIza", "ghp_", "github_pat_", "xox", "AKIA", "ASIA"}
@@ -44,12 +40,32 @@ func looksSecret(run string) bool {
 // pasted key by mistake: references, config keys, URLs, field values shown
 // in reports.
 func RedactText(s string) string {
-	return tokenRun.ReplaceAllStringFunc(s, func(run string) string {
-		if looksSecret(run) {
-			return "[" + Fingerprint(run) + "]"
+	var b strings.Builder
+	start := -1 // start of the current run of key characters
+	flush := func(end int) {
+		if start < 0 {
+			return
 		}
-		return run
-	})
+		if run := s[start:end]; len(run) >= 20 && looksSecret(run) {
+			b.WriteString("[" + Fingerprint(run) + "]")
+		} else {
+			b.WriteString(run)
+		}
+		start = -1
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '+' || c == '=' {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		flush(i)
+		b.WriteByte(c)
+	}
+	flush(len(s))
+	return b.String()
 }
 
 // DisplayURL is a URL as reports may show it: scheme, host and path, never

@@ -3,7 +3,6 @@ package sources
 import (
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"unicode/utf8"
 )
@@ -119,10 +118,29 @@ func editDistance(a, b string) int {
 	return d[len(a)][len(b)]
 }
 
-var (
-	envName  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	credName = regexp.MustCompile(`^[A-Za-z0-9_.@:-]+$`)
-)
+// IsVarName reports whether s is a portable environment variable name:
+// letters, digits and _, not starting with a digit.
+func IsVarName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '_' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || i > 0 && c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isCredName reports whether s is a systemd credential name: a plain file
+// name, no slashes.
+func isCredName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.IndexByte("_.@:-", c) >= 0) {
+			return false
+		}
+	}
+	return s != "" && s != "." && s != ".."
+}
 
 // Parse parses a reference. Errors wrap ErrInvalid and say how to write the
 // reference correctly.
@@ -215,11 +233,11 @@ func parseBody(scheme, body, raw string) (Ref, error) {
 	case "file":
 		// file:///abs/path, or file://relative/path from the working directory.
 	case "cred":
-		if !credName.MatchString(path) {
+		if !isCredName(path) {
 			return bad("credential name must be a plain file name as in LoadCredential=NAME, got %q", RedactText(path))
 		}
 	case "env":
-		if !envName.MatchString(path) {
+		if !IsVarName(path) {
 			return bad("%q is not a variable name", RedactText(path))
 		}
 		if field != "" {

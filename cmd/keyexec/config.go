@@ -71,23 +71,26 @@ type LogConfig struct {
 	Format string `mapstructure:"format"`
 }
 
-// defaults are the values before any file, variable or flag.
-var defaultValues = map[string]any{
-	"provider":                     "auto",
-	"timeout":                      "30s",
-	"scrub":                        []string{"VAULT_TOKEN", "VAULT_ROLE_ID", "VAULT_SECRET_ID"},
-	"probe.enabled":                true,
-	"probe.timeout":                "10s",
-	"probe.on_unreachable":         "fail",
-	"config_list.env":              "OAI_CONFIG_LIST",
-	"config_list.on_entry_failure": "fail",
-	"supervise.enabled":            "auto",
-	"supervise.restart_signal":     "SIGTERM",
-	"supervise.restart_grace":      "10s",
-	"supervise.on_change":          "restart",
-	"supervise.change_signal":      "SIGHUP",
-	"log.level":                    "info",
-	"log.format":                   "text",
+// defaultValues are the values before any file, variable or flag (a
+// function, so that building them is no package init work).
+func defaultValues() map[string]any {
+	return map[string]any{
+		"provider":                     "auto",
+		"timeout":                      "30s",
+		"scrub":                        vault.ScrubVars(),
+		"probe.enabled":                true,
+		"probe.timeout":                "10s",
+		"probe.on_unreachable":         "fail",
+		"config_list.env":              "OAI_CONFIG_LIST",
+		"config_list.on_entry_failure": "fail",
+		"supervise.enabled":            "auto",
+		"supervise.restart_signal":     "SIGTERM",
+		"supervise.restart_grace":      "10s",
+		"supervise.on_change":          "restart",
+		"supervise.change_signal":      "SIGHUP",
+		"log.level":                    "info",
+		"log.format":                   "text",
+	}
 }
 
 // setting ties a flag to its config key and KEYEXEC_ variable.
@@ -124,7 +127,7 @@ func configError(format string, args ...any) error {
 // keyexec's environment.
 func loadConfig(flags *pflag.FlagSet, env map[string]string) (*Config, error) {
 	v := viper.New()
-	for k, d := range defaultValues {
+	for k, d := range defaultValues() {
 		v.SetDefault(k, d)
 	}
 	path, explicit := "", false
@@ -276,12 +279,12 @@ func (c *Config) validate() error {
 		add(configError("%s: supervise.watch must be a duration such as 5m, got %s", where, c.Supervise.Watch))
 	}
 	for name, target := range c.Aliases {
-		if !isVarName(name) || !isVarName(target) {
+		if !sources.IsVarName(name) || !sources.IsVarName(target) {
 			add(configError("%s: aliases: %q → %q: both sides must be variable names", where, sources.RedactText(name), sources.RedactText(target)))
 		}
 	}
 	for name := range c.Secrets {
-		if !isVarName(name) {
+		if !sources.IsVarName(name) {
 			add(configError("%s: secrets: %q is not a variable name (letters, digits and _, not starting with a digit)", where, sources.RedactText(name)))
 		}
 	}
@@ -293,14 +296,3 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
-func isVarName(s string) bool {
-	if s == "" || (s[0] >= '0' && s[0] <= '9') {
-		return false
-	}
-	for _, c := range s {
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			return false
-		}
-	}
-	return true
-}

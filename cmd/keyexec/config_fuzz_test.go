@@ -56,7 +56,7 @@ func FuzzLoadConfig(f *testing.F) {
 			t.Fatalf("accepted a non-positive timeout: %s, %s", cfg.Timeout, cfg.Probe.Timeout)
 		}
 		for name := range cfg.Secrets {
-			if !isVarName(name) {
+			if !sources.IsVarName(name) {
 				t.Fatalf("accepted secrets key %q", name)
 			}
 		}

@@ -14,16 +14,13 @@ import (
 	"github.com/keyexec/keyexec/verify"
 )
 
-// maxEnvString is Linux's limit on one environment string (MAX_ARG_STRLEN,
-// NAME=VALUE and its NUL): a longer list would make exec fail with E2BIG.
-const maxEnvString = 128 << 10
-
 // configListRun is the AutoGen config list of one run as it moves through
 // the pipeline: loaded and resolved, each entry checked and probed, failing
 // entries dropped under on_entry_failure: drop. A nil *configListRun means
 // there is no list, and every method then leaves the pipeline as it was.
 type configListRun struct {
 	list      *resolve.ConfigList
+	provider  string // --provider: auto, openai, azure, anthropic
 	policy    string // fail | drop
 	allowHTTP bool   // probe.allow_http
 	log       *slog.Logger
@@ -45,20 +42,20 @@ type entryInfo struct {
 // reference is fetched once) and sanitizes it. With on_entry_failure: drop,
 // entries whose references fail are dropped instead of failing the run.
 func (a *app) loadConfigList(ctx context.Context, cfg *Config, log *slog.Logger, res *resolve.Result, srcs map[string]resolve.Opener) (*configListRun, error) {
-	rules := resolve.Rules{IsOpenAIKey: verify.LooksLikeOpenAIKey, IsAzureHost: verify.IsAzureHost}
+	rules := normalizeRules
 	dir, _ := os.Getwd()
 	l, err := resolve.LoadConfigList(res.Values, resolve.ListOptions{
 		Var:          cfg.ConfigList.Env,
 		File:         cfg.ConfigList.File,
 		Filter:       cfg.ConfigList.Filter,
 		Dir:          dir,
-		LooksLikeKey: func(v string) bool { return verify.ClassifyKey(v) != verify.KeyUnknown },
+		LooksLikeKey: verify.LooksLikeKey,
 		Rules:        rules,
 	})
 	if l == nil || err != nil {
 		return nil, err
 	}
-	c := &configListRun{list: l, policy: cfg.ConfigList.OnEntryFailure, allowHTTP: cfg.Probe.AllowHTTP, log: log, byLabel: map[string]*resolve.ListEntry{}, info: map[*resolve.ListEntry]*entryInfo{}}
+	c := &configListRun{list: l, provider: cfg.Provider, policy: cfg.ConfigList.OnEntryFailure, allowHTTP: cfg.Probe.AllowHTTP, log: log, byLabel: map[string]*resolve.ListEntry{}, info: map[*resolve.ListEntry]*entryInfo{}}
 	for _, e := range l.Entries {
 		c.info[e] = &entryInfo{apiType: cmp.Or(e.Str("api_type"), "openai"), baseURL: cmp.Or(e.Str("base_url"), e.Str("azure_endpoint"))}
 	}
@@ -81,9 +78,13 @@ func (a *app) loadConfigList(ctx context.Context, cfg *Config, log *slog.Logger,
 			return c, err
 		}
 	}
-	if s, _ := l.JSON(); len(l.Var)+len(s)+2 > maxEnvString {
+	s, err := l.JSON()
+	if err != nil {
+		return c, fmt.Errorf("write the resolved %s: %w: %w", l.Var, err, sources.ErrInvalid)
+	}
+	if len(l.Var)+len(s)+1 >= resolve.MaxEnvString {
 		return c, fmt.Errorf("the resolved config list is %d KiB, over Linux's %d KiB limit for one environment variable (%s): remove unused entries or use config_list.filter: %w",
-			len(s)>>10, maxEnvString>>10, l.Var, sources.ErrInvalid)
+			len(s)>>10, resolve.MaxEnvString>>10, l.Var, sources.ErrInvalid)
 	}
 	return c, nil
 }
@@ -117,9 +118,9 @@ func (c *configListRun) noneLeft() error {
 
 // environ is the child's environment with the resolved list, as inline JSON,
 // in the list's variable. Without a list it is env unchanged.
-func (c *configListRun) environ(env []string) []string {
+func (c *configListRun) environ(env []string) ([]string, error) {
 	if c == nil {
-		return env
+		return env, nil
 	}
 	out := make([]string, 0, len(env)+1)
 	for _, kv := range env {
@@ -129,9 +130,9 @@ func (c *configListRun) environ(env []string) []string {
 	}
 	s, err := c.list.JSON()
 	if err != nil {
-		return out // fail closed: no list rather than an unresolved one
+		return nil, fmt.Errorf("write the resolved %s: %w: %w", c.list.Var, err, sources.ErrInvalid)
 	}
-	return append(out, c.list.Var+"="+s)
+	return append(out, c.list.Var+"="+s), nil
 }
 
 // skip marks the kept entries as not checked, for --provider none.

@@ -20,7 +20,7 @@ func (c *configListRun) check(env, origins map[string]string, envTargets []verif
 	if c == nil {
 		return envTargets, envErr
 	}
-	if se, ok := envErr.(*verify.ShapeError); ok && se.Var == "" && len(c.list.Kept()) > 0 {
+	if se, ok := envErr.(*verify.ShapeError); ok && se.Var == "" && c.provides(c.provider) {
 		envErr = nil // no credentials in the environment: the list has them
 	}
 	errs := []error{envErr}
@@ -201,3 +201,16 @@ func (p probeFailure) Error() string {
 }
 
 func (p probeFailure) Unwrap() error { return p.r.Err }
+
+// provides reports whether a kept entry of the list is for the provider
+// --provider asks for (any provider for auto), so that the environment's
+// "no credentials found" is no error.
+func (c *configListRun) provides(provider string) bool {
+	for _, e := range c.list.Kept() {
+		p, ok := verify.EntryProvider(e.Str("api_type"))
+		if ok && (provider == "auto" || string(p) == provider) {
+			return true
+		}
+	}
+	return false
+}

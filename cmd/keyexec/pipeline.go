@@ -19,6 +19,13 @@ import (
 	"github.com/keyexec/keyexec/verify"
 )
 
+// normalizeRules are the provider facts resolve needs, from verify.
+var normalizeRules = resolve.Rules{
+	IsOpenAIKey:         verify.LooksLikeOpenAIKey,
+	IsAzureHost:         verify.IsAzureHost,
+	IsAzureResourceHost: verify.IsAzureResourceHost,
+}
+
 // openers maps each scheme to its source constructor. Sources are built only
 // when a reference of their scheme exists, so a run without vault:// builds
 // no Vault client and a run without awssm:// loads no AWS configuration.
@@ -58,7 +65,7 @@ func (a *app) prepare(ctx context.Context, cfg *Config, log *slog.Logger) (*Repo
 		Scrub:       cfg.Scrub,
 		Sources:     srcs,
 		Timeout:     cfg.Timeout,
-		Rules:       resolve.Rules{IsOpenAIKey: verify.LooksLikeOpenAIKey, IsAzureHost: verify.IsAzureHost},
+		Rules:       normalizeRules,
 	})
 	rep.Resolve = res
 	if err != nil {
@@ -72,7 +79,8 @@ func (a *app) prepare(ctx context.Context, cfg *Config, log *slog.Logger) (*Repo
 	if cfg.Provider == "none" {
 		rep.ProbeSkipped = "--provider none: LLM checks are off"
 		cl.skip("--provider none")
-		return rep, cl.environ(res.Environ), nil
+		environ, err := cl.environ(res.Environ)
+		return rep, environ, err
 	}
 	checkOpts := verify.CheckOptions{
 		Provider:   cfg.Provider,
@@ -90,7 +98,8 @@ func (a *app) prepare(ctx context.Context, cfg *Config, log *slog.Logger) (*Repo
 	}
 	if !cfg.Probe.Enabled {
 		rep.ProbeSkipped = "probe disabled (--no-probe): the credentials were checked offline only, not proven"
-		return rep, cl.environ(res.Environ), nil
+		environ, err := cl.environ(res.Environ)
+		return rep, environ, err
 	}
 	results := verify.Probe(ctx, targets, verify.ProbeOptions{
 		Timeout:   cfg.Probe.Timeout,
@@ -114,7 +123,8 @@ func (a *app) prepare(ctx context.Context, cfg *Config, log *slog.Logger) (*Repo
 	if len(errs) > 0 {
 		return rep, nil, errors.Join(errs...)
 	}
-	return rep, cl.environ(res.Environ), nil
+	environ, err := cl.environ(res.Environ)
+	return rep, environ, err
 }
 
 // check is `keyexec check`: the pipeline and the report, no exec.

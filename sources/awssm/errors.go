@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -12,9 +11,6 @@ import (
 
 	"github.com/keyexec/keyexec/sources"
 )
-
-// callerARN finds the caller in AWS's "User: arn:… is not authorized" messages.
-var callerARN = regexp.MustCompile(`User: (arn:[^\s]+)`)
 
 // classify maps the failure of a call that read secret (in region) to a
 // sources sentinel. AWS messages name secrets, actions and identities, never
@@ -79,10 +75,15 @@ func credentialsFailure(ctx context.Context, where string, ce *credentialsError)
 
 // caller names the identity an AWS denial message mentions, if any.
 func caller(msg string) string {
-	if m := callerARN.FindStringSubmatch(msg); m != nil {
-		return " for " + m[1]
+	// AWS says "User: arn:aws:sts::1:assumed-role/x is not authorized…".
+	_, rest, ok := strings.Cut(msg, "User: arn:")
+	if !ok {
+		return ""
 	}
-	return ""
+	if i := strings.IndexAny(rest, " \t\n"); i >= 0 {
+		rest = rest[:i]
+	}
+	return " for arn:" + rest
 }
 
 func isDenied(code string) bool {

@@ -1,8 +1,11 @@
 package vault
 
 import (
+	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/http"
 	"net/url"
@@ -127,16 +130,20 @@ func resolveSettings(cfg Config) (settings, error) {
 	return s, nil
 }
 
-// httpClient returns cfg.HTTPClient, or a client of our own whose TLS and
-// proxy settings come from the settings only (api.DefaultConfig would read
-// the process environment).
+// httpClient returns a copy of cfg.HTTPClient, or a client of our own whose
+// TLS and proxy settings come from the settings only (api.DefaultConfig
+// would read the process environment). Either way its transport bounds
+// every answer's body (bounded.go), so the api client, which needs an
+// *http.Transport for unix:// addresses, is given http://localhost and our
+// transport dials the socket.
 func httpClient(cfg Config, s settings) (*http.Client, bool, error) {
 	hc, owns := cfg.HTTPClient, false
 	if hc == nil {
 		owns = true
+		dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 		tr := &http.Transport{
 			Proxy:                 proxyFunc(s.env),
-			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			DialContext:           dialer.DialContext,
 			ForceAttemptHTTP2:     true,
 			MaxIdleConns:          100,
 			MaxIdleConnsPerHost:   s.concurrency,
@@ -145,25 +152,45 @@ func httpClient(cfg Config, s settings) (*http.Client, bool, error) {
 			ExpectContinueTimeout: time.Second,
 			TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		}
+		if socket, ok := strings.CutPrefix(s.address, "unix://"); ok {
+			tr.Proxy = nil
+			tr.DialContext = func(ctx context.Context, _, _ string) (net.Conn, error) {
+				return dialer.DialContext(ctx, "unix", socket)
+			}
+		}
 		// The api client follows Vault's own redirects (standby to active)
 		// once, itself; the HTTP client must not.
 		hc = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	} else {
+		cp := *hc // the caller's client stays as it was
+		hc = &cp
+		if hc.Transport == nil {
+			hc.Transport = http.DefaultTransport.(*http.Transport).Clone()
+		}
 	}
-	if !s.tlsSet {
-		return hc, owns, nil
+	if s.tlsSet {
+		if err := configureTLS(hc, s.tls); err != nil {
+			return nil, false, err
+		}
 	}
+	hc.Transport = &boundedTransport{next: hc.Transport}
+	return hc, owns, nil
+}
+
+// configureTLS applies the VAULT_CA*, VAULT_CLIENT_* and VAULT_TLS_* settings
+// to hc's transport.
+func configureTLS(hc *http.Client, t api.TLSConfig) error {
 	tr, ok := hc.Transport.(*http.Transport)
 	if !ok {
-		return nil, false, fmt.Errorf("vault config: VAULT_CA*/VAULT_CLIENT_* need an *http.Transport, got %T: %w", hc.Transport, sources.ErrInvalid)
+		return fmt.Errorf("vault config: VAULT_CA*/VAULT_CLIENT_* need an *http.Transport, got %T: %w", hc.Transport, sources.ErrInvalid)
 	}
 	if tr.TLSClientConfig == nil {
 		tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
-	t := s.tls
 	if err := (&api.Config{HttpClient: hc}).ConfigureTLS(&t); err != nil {
-		return nil, false, fmt.Errorf("vault config: TLS from VAULT_CACERT/VAULT_CAPATH/VAULT_CLIENT_CERT/VAULT_CLIENT_KEY: %w: %w", err, sources.ErrInvalid)
+		return fmt.Errorf("vault config: TLS from VAULT_CACERT/VAULT_CAPATH/VAULT_CLIENT_CERT/VAULT_CLIENT_KEY: %w: %w", err, sources.ErrInvalid)
 	}
-	return hc, owns, nil
+	return nil
 }
 
 // proxyFunc honours VAULT_PROXY_ADDR (or VAULT_HTTP_PROXY) as the Vault CLI
@@ -187,8 +214,12 @@ func proxyFunc(env map[string]string) func(*http.Request) (*url.URL, error) {
 // api.NewClient, which reads VAULT_TOKEN, VAULT_NAMESPACE and VAULT_HEADERS
 // from the process environment, token, headers and namespace are reset.
 func (s *Source) newClient() (*api.Client, error) {
+	addr := s.set.address
+	if strings.HasPrefix(addr, "unix://") {
+		addr = "http://localhost" // httpClient's transport dials the socket
+	}
 	conf := &api.Config{
-		Address:      s.set.address,
+		Address:      addr,
 		HttpClient:   s.http,
 		MaxRetries:   0, // retries are ours, bounded by the context (retry.go)
 		MinRetryWait: time.Millisecond,
@@ -212,13 +243,24 @@ func (s *Source) newClient() (*api.Client, error) {
 func readCredential(path, what string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("read %s: %w: %w", what, err, sources.ErrInvalid)
+		return "", credentialFileError(path, what, err)
 	}
 	v := strings.TrimSpace(string(b))
 	if v == "" {
 		return "", fmt.Errorf("%s file %s is empty: %w", what, path, sources.ErrInvalid)
 	}
 	return v, nil
+}
+
+// credentialFileError explains a credential file that cannot be read: a
+// file keyexec may not read is a permission problem (77), anything else a
+// configuration that points to the wrong place (78).
+func credentialFileError(path, what string, err error) error {
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("read %s file %s: keyexec runs as uid %d, which may not read it: fix its owner or mode (or the directory's): %w: %w",
+			what, path, os.Getuid(), sources.ErrPermission, err)
+	}
+	return fmt.Errorf("read %s file %s: %w: %w", what, path, sources.ErrInvalid, err)
 }
 
 func firstOf(vals ...string) string {

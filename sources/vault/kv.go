@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -331,12 +332,19 @@ func (ss *session) get(ctx context.Context, apiPath string, params url.Values) (
 			return err
 		}
 		defer resp.Body.Close()
+		if errors.As(err, new(*tooLargeError)) {
+			return err // an error status whose body is not Vault's
+		}
 		status = resp.StatusCode
 		if err == nil || status == http.StatusNotFound {
 			s, perr := api.ParseSecret(resp.Body)
-			if perr == nil {
+			switch {
+			case perr == nil:
 				secret = s
-			} else if err == nil {
+			case errors.As(perr, new(*tooLargeError)):
+				status = 0
+				return perr
+			case err == nil:
 				return fmt.Errorf("vault's answer for %s is not JSON: %w: %w", apiPath, perr, sources.ErrUnavailable)
 			}
 		}

@@ -81,7 +81,7 @@ func retry(ctx context.Context, op func(context.Context) error) error {
 
 // transient reports whether err may pass on retry: 5xx (but 501), 429, 412
 // (a performance standby not yet caught up), and network failures other
-// than TLS verification and unknown hosts.
+// than TLS verification, unknown hosts and oversized answers.
 func transient(ctx context.Context, err error) bool {
 	if ctx.Err() != nil {
 		return false
@@ -90,7 +90,8 @@ func transient(ctx context.Context, err error) bool {
 	if errors.As(err, &re) {
 		return (re.StatusCode >= 500 && re.StatusCode != 501) || re.StatusCode == 429 || re.StatusCode == 412
 	}
-	if tlsProblem(err) {
+	var tooLarge *tooLargeError
+	if tlsProblem(err) || errors.As(err, &tooLarge) {
 		return false
 	}
 	var dns *net.DNSError
@@ -115,7 +116,8 @@ func tlsProblem(err error) bool {
 
 // describe translates a failed call (what names it) to a sentinel: 5xx,
 // 429, deadlines and connection failures are ErrUnavailable, 401/403
-// ErrPermission, 404 ErrNotFound, other 4xx and TLS problems ErrInvalid.
+// ErrPermission, 404 ErrNotFound, other 4xx, TLS problems and oversized
+// answers ErrInvalid.
 func (ss *session) describe(ctx context.Context, err error, what string) error {
 	addr := ss.src.set.address
 	var re *api.ResponseError
@@ -136,6 +138,8 @@ func (ss *session) describe(ctx context.Context, err error, what string) error {
 		}
 	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		return deadlineError(addr, err)
+	case errors.As(err, new(*tooLargeError)):
+		return &vaultError{msg: fmt.Sprintf("%s: the answer from %s is larger than %d MiB: check VAULT_ADDR or vault.address (a proxy or a wrong endpoint?)", what, addr, maxAnswer>>20), kind: sources.ErrInvalid, cause: err}
 	case tlsProblem(err):
 		return &vaultError{msg: fmt.Sprintf("%s: TLS with %s failed (%s): set VAULT_CACERT to the CA that signed Vault's certificate, or use the right http/https scheme", what, addr, netReason(err)), kind: sources.ErrInvalid, cause: err}
 	}
