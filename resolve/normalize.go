@@ -56,7 +56,8 @@ var canonicalNames = []string{
 // clients read; keyexec sanitizes them like the canonical keys.
 var otherProviderKeys = []string{"GEMINI_API_KEY", "GOOGLE_API_KEY", "GROQ_API_KEY", "MISTRAL_API_KEY", "TOGETHER_API_KEY", "OPENROUTER_API_KEY", "DEEPSEEK_API_KEY"}
 
-// endpointNames are URL variables whose trailing slashes are removed.
+// isEndpointName reports whether a variable is a URL whose trailing slashes
+// are removed.
 func isEndpointName(name string) bool {
 	return name == OpenAIBaseURL || name == AzureEndpoint || name == AnthropicBaseURL
 }

@@ -102,8 +102,14 @@ func FuzzSanitize(f *testing.F) {
 		if (out != in) != (len(fixes) > 0) {
 			t.Fatalf("changed=%v but fixes=%q", out != in, fixes)
 		}
-		again, more, _ := Sanitize(out, isKey)
-		_ = again
-		_ = more
+		if err == nil {
+			// Repairs converge: what one pass accepted, a second pass
+			// leaves as it is or shortens further (one quote pair per
+			// pass), never grows, never rejects.
+			again, _, err2 := Sanitize(out, isKey)
+			if err2 != nil || len(again) > len(out) {
+				t.Fatalf("second pass over an accepted value: %v, grew %v", err2, len(again) > len(out))
+			}
+		}
 	})
 }

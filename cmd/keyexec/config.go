@@ -295,4 +295,3 @@ func (c *Config) validate() error {
 	}
 	return errors.Join(errs...)
 }
-

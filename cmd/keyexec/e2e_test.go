@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -278,7 +277,6 @@ func TestNoLeakOnFailure(t *testing.T) {
 			if !strings.Contains(out.stderr, "keyexec: ") {
 				t.Errorf("run printed no error: %q", out.stderr)
 			}
-			_ = strconv.Itoa
 		})
 	}
 }
