@@ -157,6 +157,8 @@ func (s *Source) sdkClient(region string) secretsAPI {
 		}
 	}
 	return secretsmanager.NewFromConfig(s.awsCfg, func(o *secretsmanager.Options) {
+		// After the SDK resolved its client (defaults mode, CA bundle, proxy).
+		o.HTTPClient = &boundedClient{next: o.HTTPClient}
 		o.Region = region
 		if s.cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(s.cfg.Endpoint)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -20,11 +21,18 @@ func classify(ctx context.Context, secret, region string, err error) error {
 	if ce, ok := isCredentialsError(err); ok {
 		return credentialsFailure(ctx, where, ce)
 	}
+	if e := classifyNetwork(where, err); e != nil {
+		return e
+	}
 	var respErr *smithyhttp.ResponseError
 	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 500 {
 		// Whatever the code says, a 5xx after the SDK's retries is the
 		// service failing, not the request being wrong.
 		return fmt.Errorf("%s: Secrets Manager kept failing after retries (HTTP %d): %w: %w", where, respErr.HTTPStatusCode(), sources.ErrUnavailable, err)
+	}
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 300 && respErr.HTTPStatusCode() < 400 {
+		return fmt.Errorf("%s: the endpoint answered with a redirect (HTTP %d%s): check aws.endpoint and AWS_ENDPOINT_URL: %w: %w",
+			where, respErr.HTTPStatusCode(), redirectTarget(respErr), sources.ErrInvalid, err)
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
@@ -34,6 +42,39 @@ func classify(ctx context.Context, secret, region string, err error) error {
 		return fmt.Errorf("%s: Secrets Manager did not answer before the resolve deadline (--timeout): %w: %w", where, sources.ErrUnavailable, err)
 	}
 	return fmt.Errorf("%s: cannot reach Secrets Manager (check the network, aws.endpoint and AWS_ENDPOINT_URL): %w: %w", where, sources.ErrUnavailable, err)
+}
+
+// classifyNetwork maps the failures that say the configuration points to
+// the wrong place, as the Vault source and the provider probe do: a host
+// that does not resolve, a certificate that does not verify, an answer too
+// large to be Secrets Manager's. It returns nil for anything else.
+func classifyNetwork(where string, err error) error {
+	var tooLarge *tooLargeError
+	if errors.As(err, &tooLarge) {
+		return fmt.Errorf("%s: the answer from %s is larger than %d MiB: check aws.endpoint and AWS_ENDPOINT_URL (a proxy or a wrong endpoint?): %w: %w",
+			where, tooLarge.host, maxAnswer>>20, sources.ErrInvalid, err)
+	}
+	if dns, ok := unknownHost(err); ok {
+		return fmt.Errorf("%s: host %s does not resolve: check aws.endpoint / AWS_ENDPOINT_URL / the region: %w: %w", where, dns.Name, sources.ErrInvalid, err)
+	}
+	if tlsProblem(err) {
+		return fmt.Errorf("%s: the endpoint's TLS certificate does not verify: check aws.endpoint / AWS_ENDPOINT_URL, "+
+			"or, behind a TLS-intercepting proxy, set AWS_CA_BUNDLE to its CA: %w: %w", where, sources.ErrInvalid, err)
+	}
+	return nil
+}
+
+// redirectTarget names where a redirect points, without its query.
+func redirectTarget(respErr *smithyhttp.ResponseError) string {
+	if respErr.Response == nil {
+		return ""
+	}
+	u, err := url.Parse(respErr.Response.Header.Get("Location"))
+	if err != nil || u.String() == "" {
+		return ""
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return " to " + u.String()
 }
 
 // classifyAPI maps an error code of Secrets Manager, from a failed call or

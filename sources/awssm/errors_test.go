@@ -2,14 +2,20 @@ package awssm
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/keyexec/keyexec/sources"
 )
@@ -38,6 +44,15 @@ func TestClassify(t *testing.T) {
 		{"scheduled for deletion", nil, &types.InvalidRequestException{Message: aws.String("marked for deletion")}, sources.ErrNotFound, []string{"deletion"}},
 		{"bad parameter", nil, &types.InvalidParameterException{Message: aws.String("bad")}, sources.ErrInvalid, nil},
 		{"network", nil, fmt.Errorf("operation error: %w", errors.New("dial tcp: connection refused")), sources.ErrUnavailable, []string{"cannot reach"}},
+		{"unknown host", nil, wrapSend(&net.DNSError{Err: "no such host", Name: "secretsmanager.invalid", IsNotFound: true}), sources.ErrInvalid, []string{"secretsmanager.invalid does not resolve", "AWS_ENDPOINT_URL", "region"}},
+		{"dns server failure", nil, wrapSend(&net.DNSError{Err: "server misbehaving", Name: "secretsmanager.example", IsTemporary: true}), sources.ErrUnavailable, []string{"cannot reach"}},
+		{"unknown authority", nil, wrapSend(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), sources.ErrInvalid, []string{"does not verify", "AWS_CA_BUNDLE"}},
+		{"bare unknown authority", nil, wrapSend(x509.UnknownAuthorityError{}), sources.ErrInvalid, []string{"AWS_CA_BUNDLE"}},
+		{"hostname mismatch", nil, wrapSend(x509.HostnameError{Certificate: &x509.Certificate{}, Host: "secretsmanager.example"}), sources.ErrInvalid, []string{"aws.endpoint"}},
+		{"expired certificate", nil, wrapSend(x509.CertificateInvalidError{Reason: x509.Expired}), sources.ErrInvalid, []string{"aws.endpoint"}},
+		{"answer too large", nil, wrapSend(&tooLargeError{host: "127.0.0.1:9"}), sources.ErrInvalid, []string{"larger than 4 MiB", "127.0.0.1:9", "aws.endpoint"}},
+		{"redirect", nil, httpError(307, "https://elsewhere.example/p?X-Amz-Signature=abc"), sources.ErrInvalid, []string{"redirect (HTTP 307 to https://elsewhere.example/p)", "aws.endpoint"}},
+		{"redirect without location", nil, httpError(302, ""), sources.ErrInvalid, []string{"redirect (HTTP 302)"}},
 		{"deadline", canceled, fmt.Errorf("operation error: %w", context.Canceled), sources.ErrUnavailable, []string{"deadline"}},
 		{"no credentials", nil, &credentialsError{err: errors.New("no EC2 IMDS role found")}, sources.ErrInvalid, []string{"AWS_PROFILE", "IRSA", "ECS task role"}},
 		{"assume role denied", nil, &credentialsError{role: "arn:aws:iam::1:role/r", err: &smithy.GenericAPIError{Code: "AccessDenied", Message: denied}}, sources.ErrPermission, []string{"arn:aws:iam::1:role/r", user}},
@@ -64,6 +79,22 @@ func TestClassify(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wrapSend wraps a transport failure as the SDK does.
+func wrapSend(err error) error {
+	return fmt.Errorf("operation error Secrets Manager: GetSecretValue: %w",
+		&smithyhttp.RequestSendError{Err: &url.Error{Op: "Post", URL: "https://secretsmanager.example/", Err: err}})
+}
+
+// httpError is an answer of status with a Location, as the SDK reports it.
+func httpError(status int, location string) error {
+	resp := &http.Response{StatusCode: status, Header: http.Header{}}
+	if location != "" {
+		resp.Header.Set("Location", location)
+	}
+	return fmt.Errorf("operation error Secrets Manager: GetSecretValue: %w",
+		&smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: resp}, Err: &smithy.GenericAPIError{Code: "UnknownError"}})
 }
 
 func TestVersionLabel(t *testing.T) {

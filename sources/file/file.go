@@ -182,6 +182,7 @@ func readPipe(ctx context.Context, f *os.File) ([]byte, error) {
 	}
 	var data []byte
 	var rerr error
+	writer := false // a writer was seen: data came or a read would block
 	err = rc.Read(func(fd uintptr) bool {
 		for len(data) <= MaxSize {
 			data = slices.Grow(data, 4096)
@@ -190,6 +191,7 @@ func readPipe(ctx context.Context, f *os.File) ([]byte, error) {
 			case err == syscall.EINTR:
 				continue
 			case err == syscall.EAGAIN:
+				writer = true
 				return false // a writer is connected: wait for data
 			case err != nil:
 				rerr = &fs.PathError{Op: "read", Path: f.Name(), Err: err}
@@ -198,6 +200,7 @@ func readPipe(ctx context.Context, f *os.File) ([]byte, error) {
 				return hungUp(fd) // no writer yet: wait for one
 			}
 			data = data[:len(data)+n]
+			writer = true
 		}
 		return true
 	})
@@ -207,7 +210,7 @@ func readPipe(ctx context.Context, f *os.File) ([]byte, error) {
 		if cause == nil {
 			cause = context.DeadlineExceeded
 		}
-		if len(data) == 0 {
+		if !writer {
 			return nil, fmt.Errorf("no writer on the pipe %s before the resolve deadline: start the process that writes it (or raise --timeout): %w: %w", f.Name(), sources.ErrUnavailable, cause)
 		}
 		return nil, fmt.Errorf("the writer of the pipe %s did not close it before the resolve deadline: %w: %w", f.Name(), sources.ErrUnavailable, cause)

@@ -49,17 +49,19 @@ func (t *boundedTransport) CloseIdleConnections() {
 }
 
 // boundedBody reads at most left bytes, then fails with a tooLargeError if
-// the body goes on.
+// the body goes on. It reports the overflow once, then io.EOF: whoever
+// drains a body after a failed decode (the AWS SDK does, and logs a warning
+// on error) stops there.
 type boundedBody struct {
 	io.ReadCloser
-	left int64
-	host string
-	err  error
+	left     int64
+	host     string
+	overflow bool
 }
 
 func (b *boundedBody) Read(p []byte) (int, error) {
-	if b.err != nil {
-		return 0, b.err
+	if b.overflow {
+		return 0, io.EOF
 	}
 	// One byte past the bound tells a body of exactly maxAnswer from a longer one.
 	if int64(len(p)) > b.left+1 {
@@ -67,9 +69,8 @@ func (b *boundedBody) Read(p []byte) (int, error) {
 	}
 	n, err := b.ReadCloser.Read(p)
 	if int64(n) > b.left {
-		n, b.left = int(b.left), 0
-		b.err = &tooLargeError{host: b.host}
-		return n, b.err
+		n, b.left, b.overflow = int(b.left), 0, true
+		return n, &tooLargeError{host: b.host}
 	}
 	b.left -= int64(n)
 	return n, err

@@ -336,6 +336,11 @@ func (ss *session) get(ctx context.Context, apiPath string, params url.Values) (
 			return err // an error status whose body is not Vault's
 		}
 		status = resp.StatusCode
+		if err == nil && status >= 300 && status < 400 {
+			// The api client follows one redirect (standby to active); a
+			// second is a loop or a proxy, not Vault.
+			return &redirectError{status: status, location: resp.Header.Get("Location")}
+		}
 		if err == nil || status == http.StatusNotFound {
 			s, perr := api.ParseSecret(resp.Body)
 			switch {

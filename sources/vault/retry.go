@@ -138,6 +138,8 @@ func (ss *session) describe(ctx context.Context, err error, what string) error {
 		}
 	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 		return deadlineError(addr, err)
+	case errors.As(err, new(*redirectError)):
+		return &vaultError{msg: fmt.Sprintf("%s: vault at %s answered with a redirect (%s): check VAULT_ADDR or vault.address", what, addr, err), kind: sources.ErrInvalid, cause: err}
 	case errors.As(err, new(*tooLargeError)):
 		return &vaultError{msg: fmt.Sprintf("%s: the answer from %s is larger than %d MiB: check VAULT_ADDR or vault.address (a proxy or a wrong endpoint?)", what, addr, maxAnswer>>20), kind: sources.ErrInvalid, cause: err}
 	case tlsProblem(err):
@@ -152,6 +154,21 @@ func (ss *session) describe(ctx context.Context, err error, what string) error {
 		return &vaultError{msg: fmt.Sprintf("%s: cannot reach vault at %s (%s); retried until the deadline", what, addr, netReason(err)), kind: sources.ErrUnavailable, cause: err}
 	}
 	return &vaultError{msg: fmt.Sprintf("%s: %s", what, ss.redact(err.Error())), kind: sources.ErrInvalid, cause: err}
+}
+
+// redirectError is a redirect left after the api client followed one.
+type redirectError struct {
+	status   int
+	location string
+}
+
+func (e *redirectError) Error() string {
+	u, err := url.Parse(e.location)
+	if err != nil || e.location == "" {
+		return fmt.Sprintf("HTTP %d", e.status)
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return fmt.Sprintf("HTTP %d to %s", e.status, u)
 }
 
 // deadlineError is the error for a context that ran out during a call.
