@@ -53,7 +53,7 @@ func TestProbeParallel(t *testing.T) {
 	t.Parallel()
 	srv := providertest.Start(t, providertest.OpenAI, providertest.Config{
 		Keys:    map[string]providertest.Key{probeKeyGood: {}, probeKeyOther: {}, probeKeyBad: {}},
-		Latency: 200 * time.Millisecond,
+		Latency: time.Second, // long enough that parallel requests overlap even on a loaded machine
 	})
 	var targets []Target
 	for _, k := range []string{probeKeyGood, probeKeyOther, probeKeyBad} {
