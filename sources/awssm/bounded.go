@@ -4,36 +4,18 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
-	"github.com/keyexec/keyexec/sources"
+	"github.com/keyexec/keyexec/sources/internal/bounded"
 )
 
-// maxAnswer bounds the body of every answer: a secret is at most 64 KiB and
-// a batch holds at most 20 of them, so a larger answer is not Secrets
-// Manager's and is not worth reading whole.
-const maxAnswer = 4 << 20
+// maxAnswer and tooLargeError are the shared bound on answers.
+const maxAnswer = bounded.Max
 
-// tooLargeError is an answer past maxAnswer. It is final: retrying fetches
-// the same answer.
-type tooLargeError struct{ host string }
-
-func (e *tooLargeError) Error() string {
-	return fmt.Sprintf("answer from %s is larger than %d MiB: check the address (a proxy or a wrong endpoint?)", e.host, maxAnswer>>20)
-}
-
-// Unwrap makes an oversized answer a configuration pointing to the wrong
-// place.
-func (e *tooLargeError) Unwrap() error { return sources.ErrInvalid }
-
-// RetryableError tells the SDK's retryer that another attempt fetches the
-// same answer.
-func (e *tooLargeError) RetryableError() bool { return false }
+type tooLargeError = bounded.TooLargeError
 
 // finalError is a network failure no retry can fix: a certificate that does
 // not verify. The SDK would retry it as a connection error.
@@ -57,40 +39,7 @@ func (c *boundedClient) Do(r *http.Request) (*http.Response, error) {
 		}
 		return resp, err
 	}
-	if resp.ContentLength > maxAnswer {
-		resp.Body.Close()
-		return nil, &tooLargeError{host: r.URL.Host}
-	}
-	resp.Body = &boundedBody{ReadCloser: resp.Body, left: maxAnswer, host: r.URL.Host}
-	return resp, nil
-}
-
-// boundedBody reads at most left bytes, then fails with a tooLargeError if
-// the body goes on. It reports the overflow once, then io.EOF: whoever
-// drains a body after a failed decode (the AWS SDK does, and logs a warning
-// on error) stops there.
-type boundedBody struct {
-	io.ReadCloser
-	left     int64
-	host     string
-	overflow bool
-}
-
-func (b *boundedBody) Read(p []byte) (int, error) {
-	if b.overflow {
-		return 0, io.EOF
-	}
-	// One byte past the bound tells a body of exactly maxAnswer from a longer one.
-	if int64(len(p)) > b.left+1 {
-		p = p[:b.left+1]
-	}
-	n, err := b.ReadCloser.Read(p)
-	if int64(n) > b.left {
-		n, b.left, b.overflow = int(b.left), 0, true
-		return n, &tooLargeError{host: b.host}
-	}
-	b.left -= int64(n)
-	return n, err
+	return bounded.Response(resp, r.URL.Host)
 }
 
 // tlsProblem reports a certificate that does not verify: an unknown

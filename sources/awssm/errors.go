@@ -52,7 +52,7 @@ func classifyNetwork(where string, err error) error {
 	var tooLarge *tooLargeError
 	if errors.As(err, &tooLarge) {
 		return fmt.Errorf("%s: the answer from %s is larger than %d MiB: check aws.endpoint and AWS_ENDPOINT_URL (a proxy or a wrong endpoint?): %w: %w",
-			where, tooLarge.host, maxAnswer>>20, sources.ErrInvalid, err)
+			where, tooLarge.Host, maxAnswer>>20, sources.ErrInvalid, err)
 	}
 	if dns, ok := unknownHost(err); ok {
 		return fmt.Errorf("%s: host %s does not resolve: check aws.endpoint / AWS_ENDPOINT_URL / the region: %w: %w", where, dns.Name, sources.ErrInvalid, err)

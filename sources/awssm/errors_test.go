@@ -50,7 +50,7 @@ func TestClassify(t *testing.T) {
 		{"bare unknown authority", nil, wrapSend(x509.UnknownAuthorityError{}), sources.ErrInvalid, []string{"AWS_CA_BUNDLE"}},
 		{"hostname mismatch", nil, wrapSend(x509.HostnameError{Certificate: &x509.Certificate{}, Host: "secretsmanager.example"}), sources.ErrInvalid, []string{"aws.endpoint"}},
 		{"expired certificate", nil, wrapSend(x509.CertificateInvalidError{Reason: x509.Expired}), sources.ErrInvalid, []string{"aws.endpoint"}},
-		{"answer too large", nil, wrapSend(&tooLargeError{host: "127.0.0.1:9"}), sources.ErrInvalid, []string{"larger than 4 MiB", "127.0.0.1:9", "aws.endpoint"}},
+		{"answer too large", nil, wrapSend(&tooLargeError{Host: "127.0.0.1:9"}), sources.ErrInvalid, []string{"larger than 4 MiB", "127.0.0.1:9", "aws.endpoint"}},
 		{"redirect", nil, httpError(307, "https://elsewhere.example/p?X-Amz-Signature=abc"), sources.ErrInvalid, []string{"redirect (HTTP 307 to https://elsewhere.example/p)", "aws.endpoint"}},
 		{"redirect without location", nil, httpError(302, ""), sources.ErrInvalid, []string{"redirect (HTTP 302)"}},
 		{"deadline", canceled, fmt.Errorf("operation error: %w", context.Canceled), sources.ErrUnavailable, []string{"deadline"}},
