@@ -43,50 +43,6 @@ func hugeAnswer(t *testing.T, size int, announce bool) (*httptest.Server, *atomi
 	return srv, &n
 }
 
-func TestBoundedTransport(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name     string
-		size     int
-		announce bool
-		tooLarge bool
-	}{
-		{name: "small", size: 100, announce: true},
-		{name: "exactly the bound", size: maxAnswer},
-		{name: "one byte over, announced", size: maxAnswer + 1, announce: true, tooLarge: true},
-		{name: "one byte over, streamed", size: maxAnswer + 1, tooLarge: true},
-		{name: "50 MiB streamed", size: 50 << 20, tooLarge: true},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			srv, _ := hugeAnswer(t, tc.size, tc.announce)
-			hc := &http.Client{Transport: &boundedTransport{next: http.DefaultTransport}}
-			got, err := func() (int64, error) {
-				resp, err := hc.Get(srv.URL)
-				if err != nil {
-					return 0, err
-				}
-				defer resp.Body.Close()
-				return io.Copy(io.Discard, resp.Body)
-			}()
-			if !tc.tooLarge {
-				if err != nil || got != int64(tc.size) {
-					t.Fatalf("read %d bytes, %v; want %d", got, err, tc.size)
-				}
-				return
-			}
-			var tl *tooLargeError
-			if !errors.As(err, &tl) || !errors.Is(err, sources.ErrInvalid) || got > maxAnswer {
-				t.Fatalf("read %d bytes, %v; want at most %d and a tooLargeError", got, err, maxAnswer)
-			}
-			if !strings.Contains(err.Error(), "larger than 4 MiB") || !strings.Contains(err.Error(), srv.Listener.Addr().String()) {
-				t.Errorf("error %q should name the host and the bound", err)
-			}
-		})
-	}
-}
-
 // TestHugeAnswer: an oversized answer fails the read at once, without
 // retries, as a configuration pointing to the wrong place.
 func TestHugeAnswer(t *testing.T) {
