@@ -63,6 +63,37 @@ func PickField(data map[string]any, field string) (string, error) {
 	return scalar(cur, field)
 }
 
+// PickText selects what ref names from a secret stored as text (a file, a
+// SecretString, a variable): with #FIELD, that field of the JSON object the
+// text holds; without, the text itself, unless it is a JSON object, which is
+// read as PickField reads fields (its one field, or an error naming several),
+// so that a whole JSON document never becomes a "key". ?raw=true takes the
+// text as it is, JSON or not.
+func PickText(text string, ref Ref) (string, error) {
+	if ref.Raw != "" && ref.Query.Get("raw") == "true" {
+		return text, nil
+	}
+	if ref.Field == "" {
+		t := strings.TrimSpace(text)
+		if !strings.HasPrefix(t, "{") {
+			return text, nil
+		}
+		var obj map[string]any
+		if json.Unmarshal([]byte(t), &obj) != nil {
+			return text, nil // not JSON: a value that starts with a brace
+		}
+		if len(obj) > 1 {
+			return "", fmt.Errorf("the value is a JSON object with several fields (%s): add #FIELD to the reference, or ?raw=true to take the whole document: %w", FieldNames(obj), ErrInvalid)
+		}
+		return PickField(obj, "")
+	}
+	obj, err := ParseJSONObject([]byte(text))
+	if err != nil {
+		return "", err
+	}
+	return PickField(obj, ref.Field)
+}
+
 // ParseJSONObject parses data as a JSON object for PickField. The error says
 // what the text is instead, never what it holds.
 func ParseJSONObject(data []byte) (map[string]any, error) {

@@ -118,6 +118,25 @@ func editDistance(a, b string) int {
 	return d[len(a)][len(b)]
 }
 
+// MissingSlashes reports whether v is a registered scheme written without
+// "//" ("vault:secret/x", "file:/run/secrets/k", "env:NAME"), and returns
+// the reference the user meant. Such a value is never passed to the child as
+// a literal: it is an error that shows the corrected reference. Anything
+// else with a colon (a URL, "host:port", an unknown prefix) is no reference.
+func MissingSlashes(v string) (fixed string, ok bool) {
+	for _, s := range Schemes {
+		rest, found := strings.CutPrefix(v, s+":")
+		if !found || strings.HasPrefix(rest, "//") {
+			continue
+		}
+		if s == "file" && strings.HasPrefix(rest, "/") {
+			return "file://" + rest, true // file:/abs → file:///abs
+		}
+		return s + "://" + strings.TrimLeft(rest, "/"), true
+	}
+	return "", false
+}
+
 // IsVarName reports whether s is a portable environment variable name:
 // letters, digits and _, not starting with a digit.
 func IsVarName(s string) bool {
@@ -196,17 +215,20 @@ func parseBody(scheme, body, raw string) (Ref, error) {
 		return bad("empty field after '#': name a field or drop the '#'")
 	}
 	ref := Ref{Scheme: scheme, Path: path, Field: field, Query: values, Raw: raw}
-	allowed := map[string][]string{
+	allowed := append(map[string][]string{
 		"vault": {"version", "kv"},
 		"awssm": {"version-stage", "version-id", "region"},
-	}[scheme]
+	}[scheme], "raw")
 	for k := range values {
 		if !contains(allowed, k) {
-			if len(allowed) == 0 {
-				return bad("%s:// takes no options, got %q", scheme, k)
-			}
-			return bad("unknown option %q for %s:// (known: %s)", k, scheme, strings.Join(allowed, ", "))
+			return bad("unknown option %q for %s:// (known: %s)", RedactText(k), scheme, strings.Join(allowed, ", "))
 		}
+	}
+	switch raw := values.Get("raw"); {
+	case raw != "" && raw != "true" && raw != "false":
+		return bad("raw must be true or false, got %s", ShowValue(raw))
+	case raw == "true" && field != "":
+		return bad("?raw=true takes the whole value: drop the #%s, or drop ?raw", RedactText(field))
 	}
 	switch scheme {
 	case "vault":
@@ -239,9 +261,6 @@ func parseBody(scheme, body, raw string) (Ref, error) {
 	case "env":
 		if !IsVarName(path) {
 			return bad("%q is not a variable name", RedactText(path))
-		}
-		if field != "" {
-			return bad("env:// takes no '#field'")
 		}
 	}
 	return ref, nil

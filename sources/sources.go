@@ -45,3 +45,12 @@ type Result struct {
 	Version string
 	Err     error
 }
+
+// Finisher is a Source with work left after Fetch that must end before the
+// child starts, such as revoking the token it logged in for. The pipeline
+// runs Finish beside the probe, so it costs no round trip of its own, and
+// waits for it before exec. An error is reported as a warning: the secrets
+// were read, and the child may start.
+type Finisher interface {
+	Finish(ctx context.Context) error
+}

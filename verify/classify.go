@@ -113,7 +113,7 @@ func classifyResult(res *Result, r *probeRequest, a *probeAnswer, d Diagnosis) {
 // finishResult sets the diagnosis, the hint and the error of a Result.
 func finishResult(res *Result, d Diagnosis, hint string, r *probeRequest) {
 	res.Diagnosis = d
-	res.Hint = Mask(hint, r.secrets...)
+	res.Hint = sources.Mask(hint, r.secrets...)
 	sentinel := d.Sentinel()
 	if sentinel == nil {
 		res.Err = nil

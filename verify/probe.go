@@ -195,9 +195,9 @@ func (r *probeRequest) result() Result {
 // no copy of a credential.
 func displayURL(u *url.URL, fallback string, secrets []string) string {
 	if u == nil {
-		return Mask(sources.DisplayURL(fallback), secrets...)
+		return sources.Mask(sources.DisplayURL(fallback), secrets...)
 	}
-	return Mask(sources.DisplayURL(u.String()), secrets...)
+	return sources.Mask(sources.DisplayURL(u.String()), secrets...)
 }
 
 // joinURL appends path segments to a base URL, keeping the base's path.

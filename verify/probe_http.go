@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
+
+	"github.com/keyexec/keyexec/sources"
 )
 
 // maxBody is how much of an answer is read; the rest is never downloaded.
@@ -127,11 +129,11 @@ func (c *probeClient) attempt(ctx context.Context, r *probeRequest, limit time.D
 		return a
 	}
 	code, msg := ParseErrorBody(data)
-	a.code = strings.ToValidUTF8(Mask(code, r.secrets...), "\uFFFD")
-	a.message = strings.ToValidUTF8(Mask(msg, r.secrets...), "\uFFFD")
+	a.code = strings.ToValidUTF8(sources.Mask(code, r.secrets...), "\uFFFD")
+	a.message = strings.ToValidUTF8(sources.Mask(msg, r.secrets...), "\uFFFD")
 	if resp.StatusCode/100 == 3 {
 		if loc, err := resp.Location(); err == nil {
-			a.location = Mask(loc.Redacted(), r.secrets...)
+			a.location = sources.Mask(loc.Redacted(), r.secrets...)
 		}
 	}
 	return a
@@ -208,7 +210,7 @@ func describeNetErr(r *probeRequest, a *probeAnswer) string {
 	case netNoHost:
 		return "host " + r.url.Hostname() + " does not resolve"
 	}
-	return prefix + oneLineMessage(Mask(a.err.Error(), r.secrets...))
+	return prefix + oneLineMessage(sources.Mask(a.err.Error(), r.secrets...))
 }
 
 // badURLHint explains a final transport failure.

@@ -186,7 +186,7 @@ func probeNoLeak(t *testing.T, r Result, secrets ...string) {
 		text += "\n" + r.Err.Error()
 	}
 	for _, s := range secrets {
-		for i := max(0, publicPrefix(s)-7); i+8 <= len(s); i++ {
+		for i := max(0, sources.PublicPrefix(s)-7); i+8 <= len(s); i++ {
 			if strings.Contains(text, s[i:i+8]) {
 				t.Fatalf("result shows %q, a piece of a secret:\n%s", s[i:i+8], text)
 			}
