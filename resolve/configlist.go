@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/keyexec/keyexec/sources"
+	"github.com/keyexec/keyexec/verify/provider"
 )
 
 // DefaultConfigListVar is the variable AutoGen apps read their config list
@@ -43,11 +44,6 @@ type ListOptions struct {
 	Filter map[string]any
 	// Dir is the directory relative paths start from ("" for the current one).
 	Dir string
-	// LooksLikeKey reports whether a string has an API key's shape, so that a
-	// key pasted into "model" never shows up in a label.
-	LooksLikeKey func(string) bool
-	// Rules repair base_url and azure_endpoint as normalize does endpoints.
-	Rules Rules
 }
 
 // ConfigList is an AutoGen config list being resolved. It holds values:
@@ -57,20 +53,13 @@ type ConfigList struct {
 	From    string       // where the list came from, for the report
 	Notes   []string     // remarks for the report (BOM removed, file ignored)
 	Entries []*ListEntry // every entry as written, filtered ones included
-
-	looksLikeKey func(string) bool
+	shape   listShape
 }
 
 // ListEntry is one entry of the list.
 type ListEntry struct {
-	Index  int            // position in the list as written, from 0
-	Fields map[string]any // parsed JSON; strings resolved and sanitized by Resolve
-	// Refs maps each field resolved from a reference to the reference, as
-	// "api_key" → "vault://secret/llm#key" (nested fields as "a.b", "a[0]").
-	Refs     map[string]string
-	Versions map[string]string // field → version read, when the backend has one
-	Fixes    []string          // sanitize repairs, "api_key: removed trailing \n"
-	Err      error             // resolving or sanitizing failed
+	Doc
+	Index int // position in the list as written, from 0
 	// Filtered is set when config_list.filter left the entry out: it is
 	// neither checked nor handed to the child.
 	Filtered bool
@@ -78,21 +67,8 @@ type ListEntry struct {
 	// drop); a dropped entry is not handed to the child.
 	Dropped string
 
-	label, model string
+	model string
 }
-
-// Str returns a string field, "" when it is absent, null or not a string.
-func (e *ListEntry) Str(field string) string {
-	s, _ := e.Fields[field].(string)
-	return s
-}
-
-// Has reports whether field is present and not null.
-func (e *ListEntry) Has(field string) bool { return e.Fields[field] != nil }
-
-// Label names the entry for reports and errors without any value:
-// "config list entry 0 (gpt-4o)".
-func (e *ListEntry) Label() string { return e.label }
 
 // ShownModel is the model as reports may show it: the name, "no model", or
 // a fingerprint when the field holds something shaped like a key.
@@ -109,7 +85,7 @@ func (e *ListEntry) Kept() bool { return !e.Filtered && e.Dropped == "" }
 // when there is no list. Errors wrap sources.ErrInvalid.
 func LoadConfigList(values map[string]string, opts ListOptions) (*ConfigList, error) {
 	name := cmp.Or(opts.Var, DefaultConfigListVar)
-	l := &ConfigList{Var: name, looksLikeKey: opts.LooksLikeKey}
+	l := &ConfigList{Var: name}
 	var data []byte
 	var err error
 	switch v := strings.TrimSpace(values[name]); {
@@ -119,7 +95,7 @@ func LoadConfigList(values map[string]string, opts ListOptions) (*ConfigList, er
 			data, err = readListFile(path, name+" names "+v)
 		} else {
 			l.From = name + " (inline JSON)"
-			data, err = inlineList(name, v, opts.LooksLikeKey)
+			data, err = inlineList(name, v)
 		}
 		if opts.File != "" {
 			l.Notes = append(l.Notes, fmt.Sprintf("config_list.file %s is ignored: %s is set, and config_list_from_json reads the variable first", opts.File, name))
@@ -140,15 +116,20 @@ func LoadConfigList(values map[string]string, opts ListOptions) (*ConfigList, er
 		data = b
 		l.Notes = append(l.Notes, "removed a byte-order mark (U+FEFF) before the list: Python's json.loads refuses it")
 	}
-	list, err := ParseConfigList(data)
+	list, shape, err := parseConfigDoc(data)
+	l.shape = shape
+	if shape.kind != "list" {
+		l.Notes = append(l.Notes, fmt.Sprintf("the list is an AG2 LLMConfig object (%s), handed back in the same shape: load it with LLMConfig(**json.loads(os.environ[%q])); config_list_from_json and LLMConfig.from_json need a JSON list", shape.kind, name))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("config list from %s: %w", l.From, err)
 	}
 	for i, fields := range list {
-		e := &ListEntry{Index: i, Fields: fields, Refs: map[string]string{}, Versions: map[string]string{}}
+		e := &ListEntry{Index: i, Doc: newDoc(fields)}
 		e.Filtered = !matchFilter(fields, opts.Filter)
 		l.Entries = append(l.Entries, e)
-		l.relabel(e)
+		l.prepare(e)
+		relabel(e)
 	}
 	return l, nil
 }
@@ -184,7 +165,7 @@ func readListFile(path, what string) ([]byte, error) {
 }
 
 // inlineList checks a variable that names no file: it must hold JSON.
-func inlineList(name, v string, looksLikeKey func(string) bool) ([]byte, error) {
+func inlineList(name, v string) ([]byte, error) {
 	if len(v) > MaxConfigListSize {
 		return nil, fmt.Errorf("config list: %s holds %d KiB, over the %d KiB limit: %w", name, len(v)>>10, MaxConfigListSize>>10, sources.ErrInvalid)
 	}
@@ -193,7 +174,7 @@ func inlineList(name, v string, looksLikeKey func(string) bool) ([]byte, error) 
 	}
 	shown := sources.Fingerprint(v)
 	if len(v) <= 256 && strings.ContainsAny(v, "/.") && !strings.ContainsFunc(v, unicode.IsSpace) &&
-		(looksLikeKey == nil || !looksLikeKey(v)) {
+		!provider.LooksLikeKey(v) {
 		shown = fmt.Sprintf("%q", v)
 	}
 	return nil, fmt.Errorf("config list: %s (%s) names no file and is not a JSON list: set it to the path of an existing file or to the list itself, like [{\"model\": \"gpt-4o\", \"api_key\": \"vault://…\"}]: %w",
@@ -202,20 +183,21 @@ func inlineList(name, v string, looksLikeKey func(string) bool) ([]byte, error) 
 
 // relabel sets e's label from its model, shown only when it cannot be a
 // secret.
-func (l *ConfigList) relabel(e *ListEntry) {
-	e.model = l.modelName(e)
+func relabel(e *ListEntry) {
+	e.model = modelName(e.Fields["model"])
 	e.label = fmt.Sprintf("config list entry %d (%s)", e.Index, e.model)
 }
 
-func (l *ConfigList) modelName(e *ListEntry) string {
-	m, isStr := e.Fields["model"].(string)
+// modelName is a model field as labels may show it: the name, "no model",
+// or a fingerprint when the field holds something shaped like a key.
+func modelName(v any) string {
+	m, isStr := v.(string)
 	switch {
 	case !isStr || m == "":
 		return "no model"
 	case sources.IsRef(m):
 		return m
-	case len(m) > 64 || strings.ContainsFunc(m, func(r rune) bool { return r <= ' ' || r > '~' || r == ';' }) ||
-		(l.looksLikeKey != nil && l.looksLikeKey(m)):
+	case len(m) > 64 || strings.ContainsFunc(m, func(r rune) bool { return r <= ' ' || r > '~' || r == ';' }) || provider.LooksLikeKey(m):
 		return "model " + sources.Fingerprint(m)
 	}
 	return m
@@ -224,19 +206,72 @@ func (l *ConfigList) modelName(e *ListEntry) string {
 // JSON returns the list to hand the child: the kept entries, resolved and
 // sanitized, in their original order.
 func (l *ConfigList) JSON() (string, error) {
-	kept := []map[string]any{}
+	kept := []any{}
 	for _, e := range l.Entries {
 		if e.Kept() {
 			kept = append(kept, e.Fields)
 		}
 	}
+	var doc any = kept
+	switch {
+	case l.shape.kind == "entry" && len(kept) == 1:
+		doc = kept[0]
+	case l.shape.kind == "llm_config":
+		obj := without(l.shape.options, "config_list")
+		obj["config_list"] = kept
+		if l.shape.inner == "entry" && len(kept) == 1 {
+			obj["config_list"] = kept[0]
+		}
+		doc = obj
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(kept); err != nil {
+	if err := enc.Encode(doc); err != nil {
 		return "", fmt.Errorf("encode the config list: %v: %w", err, sources.ErrInvalid)
 	}
 	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
+
+// Check refuses a list AutoGen could not use: no entry, or none left by
+// config_list.filter.
+func (l *ConfigList) Check() error {
+	if len(l.Entries) == 0 {
+		return fmt.Errorf("config list from %s is empty: AutoGen would have no model to call; add an entry like {\"model\": \"gpt-4o\", \"api_key\": \"vault://…\"}: %w", l.From, sources.ErrInvalid)
+	}
+	if len(l.Kept()) == 0 {
+		return fmt.Errorf("config_list.filter matches none of the %d entries of the config list from %s: fix the filter or the entries' model/tags: %w", len(l.Entries), l.From, sources.ErrInvalid)
+	}
+	s, err := l.JSON()
+	if err != nil {
+		return err
+	}
+	if len(l.Var)+len(s)+1 >= MaxEnvString {
+		return fmt.Errorf("the config list is %d KiB, over Linux's %d KiB limit for one environment variable (%s): remove unused entries or use config_list.filter: %w",
+			len(s)>>10, MaxEnvString>>10, l.Var, sources.ErrInvalid)
+	}
+	return nil
+}
+
+// Drop removes entry i from the list handed to the child, saying why
+// (config_list.on_entry_failure: drop).
+func (l *ConfigList) Drop(i int, why string) {
+	if i >= 0 && i < len(l.Entries) {
+		l.Entries[i].Dropped = why
+	}
+}
+
+// Environ is env with the resolved list, as inline JSON, in the list's
+// variable (replacing what was there).
+func (l *ConfigList) Environ(env []string) ([]string, error) {
+	if l == nil {
+		return env, nil
+	}
+	s, err := l.JSON()
+	if err != nil {
+		return nil, err
+	}
+	return replaceVar(env, l.Var, s), nil
 }
 
 // Kept returns the entries handed to the child.

@@ -49,18 +49,13 @@ func (s *listSource) opener() Opener {
 	return func(context.Context) (sources.Source, error) { return s, nil }
 }
 
-var listRules = Rules{
-	IsAzureHost:         func(h string) bool { return strings.HasSuffix(h, ".openai.azure.com") },
-	IsAzureResourceHost: func(h string) bool { return strings.HasSuffix(h, ".openai.azure.com") },
-}
-
 func loadResolve(t *testing.T, list string, srcs map[string]Opener) (*ConfigList, error) {
 	t.Helper()
-	l, err := LoadConfigList(map[string]string{"OAI_CONFIG_LIST": list}, ListOptions{Rules: listRules})
+	l, err := LoadConfigList(map[string]string{"OAI_CONFIG_LIST": list}, ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l, l.Resolve(context.Background(), Options{Sources: srcs, Rules: listRules})
+	return l, l.Resolve(context.Background(), Options{Sources: srcs}, &Result{})
 }
 
 func TestConfigListResolveAndSanitize(t *testing.T) {
@@ -183,7 +178,6 @@ func TestShareSourcesFetchesEachReferenceOnce(t *testing.T) {
 	res, err := Resolve(context.Background(), Options{
 		Environ: []string{"OPENAI_API_KEY=vault://secret/a"},
 		Sources: srcs,
-		Rules:   listRules,
 	})
 	if err != nil || res.Values["OPENAI_API_KEY"] != listKey {
 		t.Fatalf("resolve: %v", err)
@@ -209,7 +203,7 @@ func TestFilteredEntriesAreNotResolved(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Resolve(context.Background(), Options{Sources: map[string]Opener{"vault": vault.opener()}}); err != nil {
+	if err := l.Resolve(context.Background(), Options{Sources: map[string]Opener{"vault": vault.opener()}}, &Result{}); err != nil {
 		t.Fatalf("the filtered entry was resolved: %v", err)
 	}
 	out, _ := l.JSON()

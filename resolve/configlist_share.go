@@ -84,3 +84,19 @@ func (s *sharedSource) Fetch(ctx context.Context, refs []sources.Ref) ([]sources
 	}
 	return out, nil
 }
+
+// Finish passes on to the source's own Finish, when it has one.
+func (s *sharedSource) Finish(ctx context.Context) error {
+	if f, ok := s.src.(sources.Finisher); ok {
+		return f.Finish(ctx)
+	}
+	return nil
+}
+
+// Credentials passes on the source's own credentials, when it used any.
+func (s *sharedSource) Credentials() []string {
+	if c, ok := s.src.(sources.CredentialUser); ok {
+		return c.Credentials()
+	}
+	return nil
+}

@@ -41,7 +41,7 @@ func TestParseConfigList(t *testing.T) {
 		{"not JSON", `[{"model": "gpt-4o", "api_key": 'sk-proj-SECRETSECRETSECRET'}]`, []string{"not valid JSON", "line 1"}},
 		{"trailing comma", "[\n  {\"model\": \"gpt-4o\"},\n]", []string{"line 3"}},
 		{"truncated", `[{"model": "gpt-4o"`, []string{"ends too early"}},
-		{"object not list", `{"model": "gpt-4o", "api_key": "x"}`, []string{"JSON object", "wrap the entry in [ ]"}},
+		{"object not list", `{"name": "gpt-4o", "temperature": 0}`, []string{"JSON object", `an entry needs a "model"`}},
 		{"string not list", `"sk-proj-SECRETSECRETSECRET"`, []string{"JSON string, want a list"}},
 		{"entry not object", `[{"model": "gpt-4o"}, "sk-proj-SECRETSECRETSECRET"]`, []string{"entry 1 is a JSON string"}},
 		{"number api_key", `[{"model": "gpt-4o"}, {"model": "gpt-4o", "api_key": 12345678901234567890}]`, []string{`entry 1: "api_key" is a JSON number, want a string`}},
@@ -154,7 +154,9 @@ func TestLoadConfigList(t *testing.T) {
 		{name: "missing config_list.file", values: map[string]string{}, opts: ListOptions{File: "nope.json"}, wantErr: "config_list.file nope.json: no such file"},
 		{name: "10 MiB file", values: map[string]string{}, opts: ListOptions{File: "big.json"}, wantErr: "over 1024 KiB"},
 		{name: "10 MiB inline", values: map[string]string{"OAI_CONFIG_LIST": "[" + strings.Repeat(" ", 10<<20) + "]"}, wantErr: "over the 1024 KiB limit"},
-		{name: "not a list", values: map[string]string{"OAI_CONFIG_LIST": `{"model": "gpt-4o"}`}, wantErr: "wrap the entry in [ ]"},
+		{name: "not a list", values: map[string]string{"OAI_CONFIG_LIST": `{"temperature": 0}`}, wantErr: `an entry needs a "model", an LLMConfig a "config_list"`},
+		{name: "one entry (AG2)", values: map[string]string{"OAI_CONFIG_LIST": `{"model": "gpt-4o"}`}, wantFrom: "inline", wantNote: "AG2 LLMConfig object (entry)"},
+		{name: "LLMConfig (AG2)", values: map[string]string{"OAI_CONFIG_LIST": `{"config_list": [{"model": "gpt-4o"}], "temperature": 0}`}, wantFrom: "inline", wantNote: "AG2 LLMConfig object (llm_config)"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,8 +206,7 @@ func TestLoadConfigList(t *testing.T) {
 
 func TestLabelHidesKeyInModel(t *testing.T) {
 	t.Parallel()
-	looks := func(v string) bool { return strings.HasPrefix(v, "sk-") }
-	l, err := LoadConfigList(map[string]string{"OAI_CONFIG_LIST": `[{"model": "` + listKey + `"}, {"api_key": "x"}, {"model": "a;b"}]`}, ListOptions{LooksLikeKey: looks})
+	l, err := LoadConfigList(map[string]string{"OAI_CONFIG_LIST": `[{"model": "` + listKey + `"}, {"api_key": "x"}, {"model": "a;b"}]`}, ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

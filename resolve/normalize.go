@@ -1,163 +1,189 @@
 package resolve
 
 import (
+	"errors"
 	"fmt"
-	"net/url"
 	"sort"
 	"strings"
 
 	"github.com/keyexec/keyexec/sources"
+	"github.com/keyexec/keyexec/verify/provider"
 )
 
-// Canonical variable names: what the Python SDKs read.
-const (
-	OpenAIAPIKey      = "OPENAI_API_KEY"
-	OpenAIBaseURL     = "OPENAI_BASE_URL"
-	OpenAIOrgID       = "OPENAI_ORG_ID"
-	OpenAIProjectID   = "OPENAI_PROJECT_ID"
-	AzureAPIKey       = "AZURE_OPENAI_API_KEY"
-	AzureEndpoint     = "AZURE_OPENAI_ENDPOINT"
-	OpenAIAPIVersion  = "OPENAI_API_VERSION"
-	AzureADToken      = "AZURE_OPENAI_AD_TOKEN"
-	AnthropicAPIKey   = "ANTHROPIC_API_KEY"
-	AnthropicBaseURL  = "ANTHROPIC_BASE_URL"
-	AnthropicAuthTok  = "ANTHROPIC_AUTH_TOKEN"
-	AzureDeployment   = "AZURE_OPENAI_DEPLOYMENT"
-	genericAPIKeyName = "API_KEY"
-)
-
-// BuiltinAliases maps each alias to its canonical name (DESIGN.md, Normalize).
-// API_KEY is special: it is moved only when its value has an OpenAI key shape.
-// The OpenAI base-URL aliases go to AZURE_OPENAI_ENDPOINT instead when their
-// host is an Azure host.
-func BuiltinAliases() map[string]string {
-	return map[string]string{
-		"OPENAI_KEY": OpenAIAPIKey, "OPENAI_TOKEN": OpenAIAPIKey, "OPENAI_APIKEY": OpenAIAPIKey, "OPENAI_SECRET_KEY": OpenAIAPIKey,
-		genericAPIKeyName: OpenAIAPIKey,
-		"OPENAI_API_BASE": OpenAIBaseURL, "OPENAI_BASE": OpenAIBaseURL, "OPENAI_API_HOST": OpenAIBaseURL,
-		"OPENAI_ORGANIZATION": OpenAIOrgID, "OPENAI_ORG": OpenAIOrgID,
-		"OPENAI_PROJECT":   OpenAIProjectID,
-		"AZURE_OPENAI_KEY": AzureAPIKey, "AZURE_API_KEY": AzureAPIKey, "AZURE_OPENAI_TOKEN": AzureAPIKey,
-		"AZURE_OPENAI_API_BASE": AzureEndpoint, "AZURE_API_BASE": AzureEndpoint, "AZURE_OPENAI_BASE_URL": AzureEndpoint, "AZURE_ENDPOINT": AzureEndpoint,
-		"AZURE_OPENAI_API_VERSION": OpenAIAPIVersion, "AZURE_API_VERSION": OpenAIAPIVersion,
-		"ANTHROPIC_KEY": AnthropicAPIKey, "CLAUDE_API_KEY": AnthropicAPIKey,
-	}
+// names is the table of names normalize works with: every provider's
+// variables and built-in aliases (verify/provider), plus the configured ones.
+type names struct {
+	aliases []provider.Alias
 }
 
-// CanonicalNames are the variables keyexec checks and repairs, whatever
-// their source.
-var canonicalNames = []string{
-	OpenAIAPIKey, OpenAIBaseURL, OpenAIOrgID, OpenAIProjectID,
-	AzureAPIKey, AzureEndpoint, OpenAIAPIVersion, AzureADToken, AzureDeployment,
-	AnthropicAPIKey, AnthropicBaseURL, AnthropicAuthTok,
-}
-
-// otherProviderKeys are keys of OpenAI-compatible providers that AutoGen
-// clients read; keyexec sanitizes them like the canonical keys.
-var otherProviderKeys = []string{"GEMINI_API_KEY", "GOOGLE_API_KEY", "GROQ_API_KEY", "MISTRAL_API_KEY", "TOGETHER_API_KEY", "OPENROUTER_API_KEY", "DEEPSEEK_API_KEY"}
-
-// isEndpointName reports whether a variable is a URL whose trailing slashes
-// are removed.
-func isEndpointName(name string) bool {
-	return name == OpenAIBaseURL || name == AzureEndpoint || name == AnthropicBaseURL
-}
-
-// isKeyName reports whether a name (of a header in a config-list entry's
-// default_headers, say) holds an API key or token, which turns on the key
-// rules of Sanitize: such a value goes into an HTTP header.
-func isKeyName(name string) bool {
-	n := strings.ToUpper(name)
-	return strings.HasSuffix(n, "_KEY") || strings.HasSuffix(n, "APIKEY") || n == genericAPIKeyName ||
-		strings.HasSuffix(n, "_TOKEN") || strings.HasSuffix(n, "_SECRET_KEY")
-}
-
-// apiKeyVars are the variables whose values the SDKs send as API keys or
-// tokens in HTTP headers; their aliases (built-in or configured) are added by
-// keyVars. Other *_KEY variables (SSH_PRIVATE_KEY, a TLS key) are secrets of
-// another kind and keep their inner line breaks.
-var apiKeyVars = []string{OpenAIAPIKey, AzureAPIKey, AzureADToken, AnthropicAPIKey, AnthropicAuthTok, genericAPIKeyName}
-
-// keyVars is the set of variables the key rules of Sanitize apply to.
-func keyVars(aliases map[string]string) map[string]bool {
-	keys := map[string]bool{}
-	for _, n := range apiKeyVars {
-		keys[n] = true
-	}
-	for _, n := range otherProviderKeys {
-		keys[n] = true
-	}
-	for alias, canonical := range aliases {
-		if keys[canonical] {
-			keys[alias] = true
+// newNames builds the table with the user's aliases (config aliases:) added
+// to the built-in ones; a user alias overrides a built-in of the same name.
+func newNames(user map[string]string) names {
+	n := names{}
+	for _, a := range provider.Aliases() {
+		if _, over := user[a.Name]; !over {
+			n.aliases = append(n.aliases, a)
 		}
 	}
-	return keys
+	keys := make([]string, 0, len(user))
+	for k := range user {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		n.aliases = append(n.aliases, provider.Alias{Name: k, To: user[k]})
+	}
+	return n
 }
 
-// Rules are the provider facts normalize needs; cmd/keyexec supplies them
-// from package verify so that resolve does not depend on it.
-type Rules struct {
-	IsOpenAIKey func(string) bool // value has a clear OpenAI key shape
-	IsAzureHost func(string) bool // host of an Azure OpenAI endpoint, gateways (API Management) included
-	// IsAzureResourceHost: host of an Azure OpenAI resource itself, whose
-	// endpoint is scheme and host only (the SDK adds /openai/…); a gateway
-	// keeps its path.
-	IsAzureResourceHost func(string) bool
+// alias returns the alias called name.
+func (n names) alias(name string) (provider.Alias, bool) {
+	for _, a := range n.aliases {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return provider.Alias{}, false
 }
 
-// rename is one alias moved to its canonical name.
+// role is the role of a variable: its own, or that of the canonical name
+// it is an alias of; false for a variable no provider reads.
+func (n names) role(name string) (provider.Role, bool) {
+	if v, ok := provider.VarByName(name); ok {
+		return v.Role, true
+	}
+	if a, ok := n.alias(name); ok {
+		if v, ok := provider.VarByName(a.To); ok {
+			return v.Role, true
+		}
+	}
+	return 0, false
+}
+
+// llm reports whether name is a provider variable or an alias of one:
+// such variables are sanitized and reported even when not from a reference.
+func (n names) llm(name string) bool {
+	if _, ok := n.role(name); ok {
+		return true
+	}
+	_, ok := n.alias(name)
+	return ok
+}
+
+// isKey reports whether name holds an API key or token, which turns on the
+// key rules of Sanitize: such a value goes into an HTTP header.
+func (n names) isKey(name string) bool {
+	r, ok := n.role(name)
+	return ok && r.Secret()
+}
+
+// rename is one alias copied to its canonical name.
 type rename struct{ from, to string }
 
 // planRenames decides, for the variables present, which aliases move where.
 // Pure: the caller applies the plan and reports conflicts.
-func planRenames(vars map[string]string, aliases map[string]string, rules Rules) []rename {
+func (n names) planRenames(vars map[string]string) []rename {
 	var plan []rename
-	names := make([]string, 0, len(vars))
-	for n := range vars {
-		names = append(names, n)
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		to, ok := aliases[name]
-		if !ok || to == name {
+	sort.Strings(keys)
+	for _, name := range keys {
+		a, ok := n.alias(name)
+		if !ok {
 			continue
 		}
-		v := vars[name]
-		if name == genericAPIKeyName && to == OpenAIAPIKey && (rules.IsOpenAIKey == nil || !rules.IsOpenAIKey(v)) {
-			continue // API_KEY is too generic to move unless it is clearly an OpenAI key
+		if to := a.Target(vars[name]); to != "" && to != name {
+			plan = append(plan, rename{from: name, to: to})
 		}
-		if to == OpenAIBaseURL && name != OpenAIBaseURL && rules.IsAzureHost != nil {
-			if u, err := url.Parse(v); err == nil && rules.IsAzureHost(u.Hostname()) {
-				to = AzureEndpoint
-			}
-		}
-		plan = append(plan, rename{from: name, to: to})
 	}
 	return plan
 }
 
-// fixEndpoint applies the URL repairs: trailing slashes removed, an Azure
-// endpoint cut back to scheme and host, api.openai.com given its /v1.
-func fixEndpoint(name, v string, rules Rules) (string, []string) {
-	var fixes []string
-	if t := strings.TrimRight(v, "/"); t != v {
-		fixes = append(fixes, "removed trailing slash")
-		v = t
+// keep reports whether alias stays in the child after being copied: a
+// known consumer reads it under its own name (LiteLLM's AZURE_API_KEY).
+func (n names) keep(alias string) (bool, string) {
+	a, ok := n.alias(alias)
+	if !ok || len(a.ReadBy) == 0 {
+		return false, ""
 	}
-	u, err := url.Parse(v)
-	if err != nil || u.Host == "" {
-		return v, fixes // the shape checks report it with the fix
+	return true, strings.Join(a.ReadBy, ", ")
+}
+
+// normalize copies aliases to canonical names, reports conflicts and repairs
+// endpoint URLs. It returns the entries in their final form.
+func normalize(entries []*entry, n names, keepAll bool) ([]*entry, error) {
+	byName := map[string]*entry{}
+	values := map[string]string{}
+	for _, e := range entries {
+		byName[e.name] = e
+		if e.err == nil {
+			values[e.name] = e.value
+		}
 	}
-	switch {
-	case name == AzureEndpoint && rules.IsAzureResourceHost != nil && rules.IsAzureResourceHost(u.Hostname()) && (u.Path != "" || u.RawQuery != ""):
-		cut := u.Scheme + "://" + u.Host
-		fixes = append(fixes, fmt.Sprintf("cut Azure endpoint back to %s (the SDK adds /openai/… itself)", cut))
-		v = cut
-	case name == OpenAIBaseURL && strings.EqualFold(u.Hostname(), "api.openai.com") && u.Path == "":
-		v += "/v1"
-		fixes = append(fixes, "added the missing /v1 to https://api.openai.com")
+	var errs []error
+	claimed := map[string]string{} // canonical → alias that moved there
+	var out []*entry
+	moved := map[string]bool{}
+	drop := func(alias string) {
+		keep, who := n.keep(alias)
+		if keep && !keepAll {
+			byName[alias].fixes = append(byName[alias].fixes, "kept under its own name too: "+who+" reads it")
+		}
+		moved[alias] = !keepAll && !keep
 	}
-	return v, fixes
+	for _, rn := range n.planRenames(values) {
+		src := byName[rn.from]
+		if dst, ok := byName[rn.to]; ok && dst.err == nil {
+			if dst.value != src.value {
+				errs = append(errs, conflictError(rn.from, rn.to, rn.to, src.value, dst.value))
+				continue
+			}
+			src.fixes = append(src.fixes, "same value as "+rn.to+", which is kept")
+			drop(rn.from)
+			continue
+		}
+		if other, ok := claimed[rn.to]; ok {
+			if byName[other].value != src.value {
+				errs = append(errs, conflictError(other, rn.from, rn.to, byName[other].value, src.value))
+			}
+			drop(rn.from)
+			continue
+		}
+		claimed[rn.to] = rn.from
+		ne := *src
+		ne.name, ne.from, ne.touched = rn.to, rn.from, true
+		ne.fixes = append([]string{"copied from " + rn.from}, src.fixes...)
+		out = append(out, &ne)
+		drop(rn.from)
+	}
+	for _, e := range entries {
+		if !moved[e.name] {
+			out = append(out, e)
+		}
+	}
+	for _, e := range out {
+		if e.err == nil && isBase(e.name) {
+			if u := provider.UnitOfVar(e.name); u != nil {
+				if v, fixes := u.RepairURL(e.value); len(fixes) > 0 {
+					e.value, e.touched = v, true
+					e.fixes = append(e.fixes, fixes...)
+				}
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].name < out[j].name })
+	if len(errs) > 0 {
+		return out, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// isBase reports whether a canonical variable is a base URL.
+func isBase(name string) bool {
+	v, ok := provider.VarByName(name)
+	return ok && v.Role == provider.RoleBaseURL
 }
 
 // conflictError names two variables that both set one canonical name.

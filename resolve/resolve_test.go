@@ -11,20 +11,8 @@ import (
 	"github.com/keyexec/keyexec/sources"
 )
 
-// testRules stand in for verify's key and host rules.
-var testRules = Rules{
-	IsOpenAIKey: func(v string) bool { return strings.HasPrefix(v, "sk-proj-") },
-	IsAzureHost: func(h string) bool {
-		return strings.HasSuffix(h, ".openai.azure.com") || strings.HasSuffix(h, ".azure-api.net")
-	},
-	IsAzureResourceHost: func(h string) bool { return strings.HasSuffix(h, ".openai.azure.com") },
-}
-
 func resolveEnv(t *testing.T, opts Options) (*Result, error) {
 	t.Helper()
-	if opts.Rules.IsOpenAIKey == nil {
-		opts.Rules = testRules
-	}
 	return Resolve(context.Background(), opts)
 }
 

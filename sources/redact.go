@@ -13,30 +13,40 @@ import (
 var keyPrefixes = [...]string{"sk-", "gsk_", "AIza", "xai-", "hvs.", "hvb.", "ghp_", "github_pat_", "xox", "AKIA", "ASIA"}
 
 // looksSecret reports whether a run of key characters is likely a credential:
-// a known key prefix, a long hex string, or a long mix of upper case, lower
-// case and digits (which names and paths rarely are).
+// a known key prefix, a long hex string, or a long random-looking mix of
+// upper case, lower case and digits. Random base62 changes between the
+// three classes at about six characters in ten; words (a CamelCase test name,
+// a path) change every few letters, so they stay readable.
 func looksSecret(run string) bool {
 	for _, p := range keyPrefixes {
 		if strings.HasPrefix(run, p) {
 			return true
 		}
 	}
-	var upper, lower, digit, hex bool
-	hex = len(run) >= 32
-	for _, c := range run {
+	var upper, lower, digit int
+	hex := len(run) >= 32
+	changes, last := 0, byte(0)
+	for i := 0; i < len(run); i++ {
+		c, class := run[i], byte(0)
 		switch {
 		case c >= 'A' && c <= 'Z':
-			upper = true
+			upper, class = upper+1, 'A'
 		case c >= 'a' && c <= 'z':
-			lower = true
+			lower, class = lower+1, 'a'
 		case c >= '0' && c <= '9':
-			digit = true
+			digit, class = digit+1, '0'
 		}
-		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+		if class != 0 && last != 0 && class != last {
+			changes++
+		}
+		if class != 0 {
+			last = class
+		}
+		if !strings.ContainsRune("0123456789abcdefABCDEF", rune(c)) {
 			hex = false
 		}
 	}
-	return hex || (upper && lower && digit && len(run) >= 24)
+	return hex || upper > 0 && lower > 0 && digit > 1 && len(run) >= 24 && changes*2 >= len(run)
 }
 
 // isKeyChar is a character of the runs RedactText looks at: what API keys,

@@ -54,3 +54,11 @@ type Result struct {
 type Finisher interface {
 	Finish(ctx context.Context) error
 }
+
+// CredentialUser is a Source that used credentials of its own to read
+// (a Vault token from a file, an AppRole secret ID, a service account JWT).
+// The pipeline masks their values in everything keyexec writes and keeps
+// any variable holding one out of the child's environment.
+type CredentialUser interface {
+	Credentials() []string
+}

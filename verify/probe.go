@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -13,9 +12,10 @@ import (
 	"time"
 
 	"github.com/keyexec/keyexec/sources"
+	"github.com/keyexec/keyexec/verify/provider"
 )
 
-// DefaultProbeTimeout bounds a whole probe when ProbeOptions.Timeout is zero.
+// DefaultProbeTimeout bounds a probe when ProbeOptions.Timeout is zero.
 const DefaultProbeTimeout = 10 * time.Second
 
 // maxParallel bounds the requests in flight: a long config list should not
@@ -25,10 +25,10 @@ const maxParallel = 16
 // userAgent names keyexec to the provider (and to proxies and gateway logs).
 const userAgent = "keyexec/probe"
 
-// ProbeOptions tunes Probe.
+// ProbeOptions tunes the probe.
 type ProbeOptions struct {
-	// Timeout is the deadline of the whole probe, retries included
-	// (DefaultProbeTimeout when zero).
+	// Timeout is the deadline of each probe, retries and follow-ups
+	// included (DefaultProbeTimeout when zero).
 	Timeout time.Duration
 	// AllowHTTP lets plain http:// reach non-loopback hosts (probe.allow_http).
 	AllowHTTP bool
@@ -39,185 +39,159 @@ type ProbeOptions struct {
 	// Transport replaces the HTTP transport, for tests. Proxy settings from
 	// Env are then the transport's business and Result.Proxy stays empty.
 	Transport http.RoundTripper
+	// Entra gets Microsoft Entra ID tokens for targets that need one
+	// (NewEntraSource in production); nil refuses such targets.
+	Entra TokenSource
 }
 
-// checkKind is what one request proves.
-type checkKind int
+// Prober proves targets for one run of the pipeline. A target may be
+// started as soon as its credential is resolved (Start) and asked for again
+// with all the others later (Probe): targets that send the same requests
+// (same provider, URL, credential and headers) are probed once.
+type Prober struct {
+	ctx    context.Context
+	opts   ProbeOptions
+	client *probeClient
+	sem    chan struct{}
 
-const (
-	checkList       checkKind = iota // the key, by listing models
-	checkModel                       // the key and one OpenAI model
-	checkDeployment                  // the key and one Azure deployment
-)
-
-// probeRequest is one distinct request, serving one or more Targets.
-type probeRequest struct {
-	target  Target // the first Target it serves: provider, URL, model, origin
-	labels  []string
-	origins []string
-	method  string
-	url     *url.URL
-	header  http.Header
-	body    []byte
-	kind    checkKind
-	// secret is the credential sent and credName what to call it in hints
-	// ("key" or "AD token"); secrets is every value to mask in answers.
-	secret   string
-	credName string
-	secrets  []string
-	// refused says why the request must not be sent at all: a URL that
-	// does not parse, or plain http to a non-loopback host.
-	refused error
+	mu   sync.Mutex
+	runs map[string]*run
 }
 
-// Probe proves every Target against its provider and returns one classified
-// Result per distinct request, in the order the Targets first ask for it.
-// Targets that would send the same request (same method, URL, credential and
-// headers) share one request and one Result, whose Label lists them all.
-// Requests run in parallel; retries stop at opts.Timeout. Probe never follows
-// a redirect and never sends a credential over plain http to a host that is
-// not loopback, unless opts.AllowHTTP.
-func Probe(ctx context.Context, targets []Target, opts ProbeOptions) []Result {
+// run is one probe, in flight or done.
+type run struct {
+	done chan struct{}
+	res  Result
+}
+
+// NewProber returns a Prober whose probes end when ctx does. Close it when
+// the run is over.
+func NewProber(ctx context.Context, opts ProbeOptions) *Prober {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultProbeTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	defer cancel()
-
-	reqs := planRequests(targets, opts.AllowHTTP)
-	c := newClient(opts)
-	defer c.close()
-
-	results := make([]Result, len(reqs))
-	sem := make(chan struct{}, maxParallel)
-	var wg sync.WaitGroup
-	for i, r := range reqs {
-		if r.refused != nil {
-			results[i] = r.result()
-			finishResult(&results[i], BadURL, r.refused.Error(), r)
-			continue
-		}
-		wg.Go(func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = c.run(ctx, r, opts.Timeout)
-		})
-	}
-	wg.Wait()
-	return results
+	return &Prober{ctx: ctx, opts: opts, client: newClient(opts), sem: make(chan struct{}, maxParallel), runs: map[string]*run{}}
 }
 
-// planRequests builds one request per Target and merges identical ones.
-func planRequests(targets []Target, allowHTTP bool) []*probeRequest {
-	var out []*probeRequest
-	byKey := map[string]*probeRequest{}
-	for _, t := range targets {
-		r := buildRequest(t, allowHTTP)
-		k := r.dedupeKey()
-		if prev, ok := byKey[k]; ok {
-			prev.labels = appendNew(prev.labels, t.Label)
-			prev.origins = appendNew(prev.origins, t.Origin)
-			continue
+// Close releases the prober's idle connections.
+func (p *Prober) Close() { p.client.close() }
+
+// Start begins proving t in the background, unless a probe sending the same
+// requests already runs.
+func (p *Prober) Start(t Target) { p.start(t) }
+
+func (p *Prober) start(t Target) *run {
+	key := dedupeKey(t)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r, ok := p.runs[key]; ok {
+		return r
+	}
+	r := &run{done: make(chan struct{})}
+	p.runs[key] = r
+	go func() {
+		defer close(r.done)
+		select {
+		case p.sem <- struct{}{}:
+			defer func() { <-p.sem }()
+			r.res = p.exec(t)
+		case <-p.ctx.Done():
+			r.res = stoppedOrUnreachable(p.ctx, t)
 		}
-		byKey[k] = r
-		out = append(out, r)
+	}()
+	return r
+}
+
+// Probe proves every target and returns one Result per distinct probe, in
+// the order the targets first ask for it; Result.Targets lists the indexes
+// of the targets each served. Probes already started are awaited, not sent
+// again.
+func (p *Prober) Probe(targets []Target) []Result {
+	var order []*run
+	served := map[*run][]int{}
+	for i, t := range targets {
+		r := p.start(t)
+		if _, seen := served[r]; !seen {
+			order = append(order, r)
+		}
+		served[r] = append(served[r], i)
+	}
+	out := make([]Result, 0, len(order))
+	for _, r := range order {
+		<-r.done
+		res := r.res
+		res.Targets = served[r]
+		var labels, origins []string
+		for _, i := range served[r] {
+			labels = appendNew(labels, targets[i].Label)
+			origins = appendNew(origins, targets[i].Origin)
+		}
+		res.Label, res.Origin = strings.Join(labels, "; "), strings.Join(origins, "; ")
+		out = append(out, res)
 	}
 	return out
 }
 
-// buildRequest turns a Target into its provider's request.
-func buildRequest(t Target, allowHTTP bool) *probeRequest {
-	r := &probeRequest{
-		target:  t,
-		labels:  appendNew(nil, t.Label),
-		origins: appendNew(nil, t.Origin),
-		header:  http.Header{},
-	}
-	for _, s := range []sources.Secret{t.Key, t.ADToken} {
-		if !s.IsZero() {
-			r.secrets = append(r.secrets, s.Reveal())
-		}
-	}
-	var err error
-	switch t.Provider {
-	case OpenAI:
-		err = buildOpenAI(r)
-	case Azure:
-		err = buildAzure(r)
-	case Anthropic:
-		err = buildAnthropic(r)
-	default:
-		err = errUnknownProvider
-	}
-	if err == nil {
-		err = checkScheme(r.url, allowHTTP)
-	}
-	r.refused = err
-	r.header.Set("User-Agent", userAgent)
-	r.header.Set("Accept", "application/json")
-	return r
+// Probe proves targets once, in parallel: NewProber, Probe, Close.
+func Probe(ctx context.Context, targets []Target, opts ProbeOptions) []Result {
+	p := NewProber(ctx, opts)
+	defer p.Close()
+	return p.Probe(targets)
 }
 
-// dedupeKey identifies a request by everything that is sent. It is hashed so
+// dedupeKey identifies a probe by everything it sends. It is hashed so
 // that the map holds no credential in the clear.
-func (r *probeRequest) dedupeKey() string {
+func dedupeKey(t Target) string {
 	h := sha256.New()
-	u := r.target.BaseURL
-	if r.url != nil {
-		u = r.url.String()
+	parts := []string{string(t.API.Name), t.BaseURL, boolStr(t.Compat), t.Key.Reveal(), t.Token.Reveal(), t.Org, t.Project, t.APIVersion, t.Model}
+	if t.Entra != nil {
+		scopes := slices.Clone(t.Entra.Scopes)
+		sort.Strings(scopes)
+		parts = append(parts, "entra", strings.Join(scopes, " "))
 	}
-	h.Write([]byte(string(r.target.Provider) + "\x00" + r.method + "\x00" + u + "\x00"))
-	names := make([]string, 0, len(r.header))
-	for k := range r.header {
-		names = append(names, k)
+	for _, s := range parts {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
 	}
-	sort.Strings(names)
-	for _, k := range names {
-		h.Write([]byte(k + "\x00" + strings.Join(r.header[k], "\x01") + "\x00"))
-	}
-	h.Write(r.body)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-// result starts the Result of a request, before any answer.
-func (r *probeRequest) result() Result {
-	return Result{
-		Provider:    r.target.Provider,
-		Label:       strings.Join(r.labels, "; "),
-		Origin:      strings.Join(r.origins, "; "),
-		Method:      r.method,
-		URL:         displayURL(r.url, r.target.BaseURL, r.secrets),
-		Fingerprint: sources.Fingerprint(r.secret),
+func boolStr(b bool) string {
+	if b {
+		return "compat"
+	}
+	return ""
+}
+
+// call turns a target into what its unit's probe builds requests from.
+func call(t Target) *provider.Call {
+	return &provider.Call{
+		BaseURL: t.BaseURL, Compat: t.Compat, Key: t.Key.Reveal(), Token: t.Token.Reveal(), TokenName: t.TokenName,
+		Org: t.Org, Project: t.Project, APIVersion: t.APIVersion, Model: t.Model,
+		Cred: credPhrase(t), KeyName: cmpOr(t.Names.Key, t.Names.Token), URLName: t.Names.URL, ModelName: cmpOr(t.Names.Model, "--model"),
+		VersionName: t.Names.APIVersion,
 	}
 }
 
-// displayURL is the request URL as reports show it: no userinfo password and
-// no copy of a credential.
-func displayURL(u *url.URL, fallback string, secrets []string) string {
-	if u == nil {
-		return sources.Mask(sources.DisplayURL(fallback), secrets...)
+// credPhrase says which credential a target sends and where it came from:
+// "key sk-…Wx3f is OPENAI_API_KEY from vault://secret/llm/openai#api_key".
+func credPhrase(t Target) string {
+	switch {
+	case t.Entra != nil:
+		return "the token came from Microsoft Entra ID (DefaultAzureCredential)"
+	case !t.Token.IsZero():
+		return cmpOr(t.TokenName, "token") + " " + maskKey(t.Token.Reveal()) + " is " + t.Origin
+	case t.Key.IsZero():
+		return ""
 	}
-	return sources.Mask(sources.DisplayURL(u.String()), secrets...)
+	return "key " + maskKey(t.Key.Reveal()) + " is " + t.Origin
 }
 
-// joinURL appends path segments to a base URL, keeping the base's path.
-func joinURL(base, path string, query url.Values) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimRight(base, "/"))
-	if err != nil {
-		return nil, errBadURL(err)
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
 	}
-	if u.Scheme == "" || u.Host == "" {
-		return nil, errNoHost()
-	}
-	u = u.JoinPath(path)
-	if len(query) > 0 {
-		q := u.Query()
-		for k, v := range query {
-			q[k] = v
-		}
-		u.RawQuery = q.Encode()
-	}
-	return u, nil
+	return b
 }
 
 func appendNew(list []string, s string) []string {
@@ -225,4 +199,27 @@ func appendNew(list []string, s string) []string {
 		return list
 	}
 	return append(list, s)
+}
+
+// stoppedOrUnreachable is the result of a probe that never started because
+// the run ended first: a stop when the user stopped keyexec.
+func stoppedOrUnreachable(ctx context.Context, t Target) Result {
+	res := Result{API: t.API.Name, URL: sources.DisplayURL(t.BaseURL), Fingerprint: fingerprintOf(t)}
+	if err := sources.Stopped(ctx); err != nil {
+		res.Diagnosis, res.Hint, res.Err = provider.Stopped, err.Error(), err
+		return res
+	}
+	res.Diagnosis, res.Hint = provider.Unreachable, "the probe deadline passed before this probe could start"
+	res.Err = resultError(&res)
+	return res
+}
+
+func fingerprintOf(t Target) string {
+	switch {
+	case !t.Token.IsZero():
+		return t.Token.Fingerprint()
+	case !t.Key.IsZero():
+		return t.Key.Fingerprint()
+	}
+	return ""
 }

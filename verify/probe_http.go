@@ -4,28 +4,25 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 	"time"
 
 	"golang.org/x/net/http/httpproxy"
 
-	"github.com/keyexec/keyexec/sources"
+	"github.com/keyexec/keyexec/verify/provider"
 )
 
 // maxBody is how much of an answer is read; the rest is never downloaded.
 const maxBody = 64 << 10
 
-// probeClient sends probe requests. It never follows redirects: Go would carry
-// custom headers such as api-key and x-api-key to whatever host a 3xx names.
+// probeClient sends probe requests. It never follows redirects: Go would
+// carry custom headers such as api-key and x-api-key to whatever host a 3xx
+// names.
 type probeClient struct {
 	http  *http.Client
 	tr    *http.Transport                  // nil with ProbeOptions.Transport
@@ -38,13 +35,12 @@ func newClient(opts ProbeOptions) *probeClient {
 	if rt == nil {
 		c.proxy = proxyConfig(opts.Env).ProxyFunc()
 		c.tr = &http.Transport{
-			Proxy:                 func(r *http.Request) (*url.URL, error) { return c.proxy(r.URL) },
-			DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-			ForceAttemptHTTP2:     true,
-			TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
-			TLSHandshakeTimeout:   10 * time.Second,
-			ResponseHeaderTimeout: 0, // the attempt's context bounds it
-			MaxIdleConnsPerHost:   4,
+			Proxy:               func(r *http.Request) (*url.URL, error) { return c.proxy(r.URL) },
+			DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+			ForceAttemptHTTP2:   true,
+			TLSClientConfig:     &tls.Config{MinVersion: tls.VersionTLS12},
+			TLSHandshakeTimeout: 10 * time.Second,
+			MaxIdleConnsPerHost: 4,
 		}
 		rt = c.tr
 	}
@@ -61,13 +57,13 @@ func (c *probeClient) close() {
 	}
 }
 
-// proxyFor names the proxy a request goes through: scheme and host only,
-// never the proxy's userinfo.
-func (c *probeClient) proxyFor(r *probeRequest) string {
+// proxyFor names the proxy a request to u goes through: scheme and host
+// only, never the proxy's userinfo.
+func (c *probeClient) proxyFor(u *url.URL) string {
 	if c.proxy == nil {
 		return ""
 	}
-	p, err := c.proxy(r.url)
+	p, err := c.proxy(u)
 	if err != nil || p == nil {
 		return ""
 	}
@@ -99,139 +95,41 @@ func proxyConfig(env map[string]string) *httpproxy.Config {
 	return cfg
 }
 
-// attempt sends the request once and reads at most maxBody of the answer.
-func (c *probeClient) attempt(ctx context.Context, r *probeRequest, limit time.Duration) *probeAnswer {
+// do sends r once and reads at most maxBody of the answer. Closing the body
+// without draining it drops the connection: a 50 MiB answer costs 64 KiB.
+func (c *probeClient) do(ctx context.Context, r *provider.Request, limit time.Duration) (*provider.Answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	var body io.Reader
-	if r.body != nil {
-		body = bytes.NewReader(r.body)
+	if r.Body != nil {
+		body = bytes.NewReader(r.Body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL.String(), body)
 	if err != nil {
-		return netAnswer(err, r)
+		return nil, err
 	}
-	req.Header = r.header.Clone()
+	req.Header = r.Header.Clone()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return netAnswer(err, r)
+		return nil, err
 	}
-	// Closing without draining drops the connection: a 50 MiB answer costs
-	// 64 KiB, not 50 MiB.
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
-		return netAnswer(err, r)
+		return nil, err
 	}
-	a := &probeAnswer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
-	if resp.StatusCode/100 == 2 {
-		a.jsonLike = looksJSON(data)
-		return a
+	a := &provider.Answer{Status: resp.StatusCode, Header: resp.Header, Body: data}
+	if len(data) > maxBody {
+		a.Body, a.Cut = data[:maxBody], true
 	}
-	code, msg := ParseErrorBody(data)
-	a.code = strings.ToValidUTF8(sources.Mask(code, r.secrets...), "\uFFFD")
-	a.message = strings.ToValidUTF8(sources.Mask(msg, r.secrets...), "\uFFFD")
-	if resp.StatusCode/100 == 3 {
-		if loc, err := resp.Location(); err == nil {
-			a.location = sources.Mask(loc.Redacted(), r.secrets...)
-		}
-	}
-	return a
+	return a, nil
 }
 
-// looksJSON accepts a complete JSON document, or the start of one when the
-// body was cut at maxBody (some model lists, OpenRouter's, run to megabytes).
-func looksJSON(data []byte) bool {
-	if len(data) < maxBody {
-		return json.Valid(data)
-	}
-	t := bytes.TrimLeft(data, " \t\r\n")
-	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
-}
-
-// netKind sorts transport failures: some are final, the rest are retried.
-type netKind int
-
-const (
-	netOther       netKind = iota // retried
-	netRefused                    // retried
-	netTimeout                    // retried
-	netNoHost                     // final: the name does not resolve
-	netTLS                        // final: certificate or protocol mismatch
-	netBadResponse                // final: not an HTTP server there
-)
-
-// netAnswer records a transport failure. The url.Error wrapper is dropped:
-// it repeats the request URL, which is reported separately.
-func netAnswer(err error, r *probeRequest) *probeAnswer {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = ue.Err
-	}
-	a := &probeAnswer{err: err}
-	var dns *net.DNSError
-	var cve *tls.CertificateVerificationError
-	var rhe tls.RecordHeaderError
-	var uae x509.UnknownAuthorityError
-	var he x509.HostnameError
-	var cie x509.CertificateInvalidError
-	switch {
-	case errors.As(err, &dns) && dns.IsNotFound:
-		a.errKind = netNoHost
-	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &he), errors.As(err, &cie):
-		a.errKind = netTLS
-	case errors.As(err, &rhe), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		a.errKind = netBadResponse
-	case errors.Is(err, syscall.ECONNREFUSED):
-		a.errKind = netRefused
-	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
-		a.errKind = netTimeout
-	}
-	return a
-}
-
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// describeNetErr says in a few words what went wrong on the wire.
-func describeNetErr(r *probeRequest, a *probeAnswer) string {
-	prefix := ""
+// proxyPrefix marks a failure to reach the proxy itself.
+func proxyPrefix(err error) string {
 	var op *net.OpError
-	if errors.As(a.err, &op) && op.Op == "proxyconnect" {
-		prefix = "proxy: "
+	if errors.As(err, &op) && op.Op == "proxyconnect" {
+		return "proxy: "
 	}
-	switch a.errKind {
-	case netRefused:
-		return prefix + "connection refused"
-	case netTimeout:
-		return prefix + "timed out"
-	case netNoHost:
-		return "host " + r.url.Hostname() + " does not resolve"
-	}
-	return prefix + oneLineMessage(sources.Mask(a.err.Error(), r.secrets...))
-}
-
-// badURLHint explains a final transport failure.
-func badURLHint(r *probeRequest, a *probeAnswer) string {
-	v := baseVar(r.target.Provider)
-	switch a.errKind {
-	case netNoHost:
-		return fmt.Sprintf("host %s does not resolve: check the base URL (%s)", r.url.Hostname(), v)
-	case netBadResponse:
-		return fmt.Sprintf("%s does not speak HTTPS on that port: check the scheme and port of %s", r.url.Host, v)
-	}
-	return fmt.Sprintf("the TLS certificate of %s was not accepted (%s): check %s, or a TLS-intercepting proxy", r.url.Host, describeNetErr(r, a), v)
-}
-
-// baseVar names the variable that sets a provider's base URL.
-func baseVar(p Provider) string {
-	switch p {
-	case Azure:
-		return "AZURE_OPENAI_ENDPOINT"
-	case Anthropic:
-		return "ANTHROPIC_BASE_URL"
-	}
-	return "OPENAI_BASE_URL"
+	return ""
 }

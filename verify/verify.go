@@ -1,93 +1,110 @@
-// Package verify checks resolved LLM credentials: offline shape checks (key
-// formats, URLs, api-versions, provider detection) that turn the final
-// environment into probe Targets, and the live probe that proves each Target
-// against its provider. It sees resolved values only, never a backend.
+// Package verify checks resolved LLM credentials and proves them. One check
+// engine runs over Candidates, whatever they came from (the environment, an
+// AutoGen config-list entry, an AutoGen component config): offline shape
+// checks (key formats, URLs, api-versions, tokens) that turn a Candidate into
+// a Target, and the probe engine that proves each Target against its
+// provider with the requests of its unit in verify/provider (retries,
+// bounded bodies, no redirects, proxies as httpx reads them). Judge then
+// settles each candidate under the configured policies.
+//
+// It sees resolved values only, never a backend; what it knows of each
+// provider comes from verify/provider.
 package verify
 
 import (
-	"errors"
+	"fmt"
 	"time"
 
 	"github.com/keyexec/keyexec/sources"
+	"github.com/keyexec/keyexec/verify/provider"
 )
 
-// Sentinel errors; cmd/keyexec maps them to exit codes.
+// Sentinel errors. Each wraps the sources sentinel of its exit code, so that
+// one mapping in cmd/keyexec serves sources and providers alike.
 var (
-	// ErrRejected: the provider refused the credential: 401, 403, or a 429
-	// insufficient_quota (exit 77).
-	ErrRejected = errors.New("credential rejected")
+	// ErrRejected: the provider refused the credential (401, 403, no
+	// quota), or it is known to fail (an expired token) (exit 77).
+	ErrRejected = fmt.Errorf("credential rejected: %w", sources.ErrPermission)
 	// ErrMisconfigured: a missing, malformed or misplaced credential, URL,
 	// api-version, model or deployment (exit 78).
-	ErrMisconfigured = errors.New("misconfigured")
+	ErrMisconfigured = fmt.Errorf("misconfigured: %w", sources.ErrInvalid)
 	// ErrUnreachable: the provider could not be reached before the probe
 	// deadline (exit 69).
-	ErrUnreachable = errors.New("provider unreachable")
+	ErrUnreachable = fmt.Errorf("provider unreachable: %w", sources.ErrUnavailable)
 )
 
-// Provider names an API family.
-type Provider string
-
-// Providers keyexec checks.
-const (
-	OpenAI    Provider = "openai"
-	Azure     Provider = "azure"
-	Anthropic Provider = "anthropic"
-)
-
-// Target is one credential to prove, with everything the request needs.
+// Target is one credential to prove, with everything its requests need.
 type Target struct {
-	Provider Provider
-	// BaseURL: for OpenAI the API base including /v1 (default
-	// https://api.openai.com/v1); for Azure the endpoint, scheme and host only;
-	// for Anthropic the base without /v1 (default https://api.anthropic.com).
-	BaseURL    string
-	Key        sources.Secret // OpenAI Bearer key, Azure api-key, Anthropic x-api-key
-	ADToken    sources.Secret // Azure AD token, sent as Authorization: Bearer
-	Org        string         // OpenAI-Organization header, when set
-	Project    string         // OpenAI-Project header, when set
-	APIVersion string         // Azure api-version query parameter
-	Model      string         // OpenAI model to check, or Azure deployment
-	// Label says which use of the credential this is, for the report:
-	// "environment" or "config list entry 0 (gpt-4o)".
+	// API is the provider whose API is called; Compat says the client is
+	// the openai SDK speaking that provider's OpenAI-compatible API.
+	API    *provider.Unit
+	Compat bool
+	// BaseURL is where the client sends requests (the SDK's default when
+	// the user set none).
+	BaseURL string
+	Key     sources.Secret
+	// Token is a bearer token sent instead of the key (a static Entra ID
+	// token, ANTHROPIC_AUTH_TOKEN); with Entra the probe gets one itself.
+	Token      sources.Secret
+	TokenName  string
+	Entra      *Entra
+	Org        string
+	Project    string
+	APIVersion string
+	Model      string // model to check, or the Azure deployment
+	Names      provider.Names
+	// Label says which use of the credential this is: "environment",
+	// "config list entry 0 (gpt-4o)".
 	Label string
 	// Origin says where the credential came from, for hints:
 	// "OPENAI_API_KEY from vault://secret/llm/openai#api_key".
 	Origin string
+	// Candidate is the index, in the list given to Plan, of the candidate
+	// this target proves.
+	Candidate int
 }
 
-// Diagnosis classifies one probe's outcome.
-type Diagnosis string
+// Entra asks the probe to authenticate with Microsoft Entra ID through
+// DefaultAzureCredential, for the scopes the app will ask for.
+type Entra struct {
+	Scopes []string
+}
 
-// Diagnoses, each with its own hint and exit code (see DESIGN.md, Live probe).
-const (
-	OK          Diagnosis = "ok"          // 2xx (or 400 on the Azure deployment check)
-	Rejected    Diagnosis = "rejected"    // 401 (77)
-	Forbidden   Diagnosis = "forbidden"   // 403 (77)
-	NoQuota     Diagnosis = "no_quota"    // 429 insufficient_quota (77)
-	NotFound    Diagnosis = "not_found"   // 404: base URL, api-version, model or deployment (78)
-	BadURL      Diagnosis = "bad_url"     // unknown host, refused scheme (78)
-	Redirected  Diagnosis = "redirect"    // 3xx, never followed (78)
-	Unreachable Diagnosis = "unreachable" // retries exhausted: 429, 5xx, timeouts, refused (69)
-	Unexpected  Diagnosis = "unexpected"  // any other status (78)
-)
-
-// Result is the outcome of one probe. It holds no secret: the URL carries no
-// key and Message is masked.
+// Result is the outcome of one probe request sequence. It holds no secret:
+// the URL carries no key and Message is masked.
 type Result struct {
-	Provider    Provider
-	Label       string // the Target labels this probe served, joined by "; "
+	API         provider.Name
+	Label       string // the labels of the targets it served, joined by "; "
 	Origin      string
 	Method      string
 	URL         string
 	Status      int    // last HTTP status, 0 when no answer came
-	Code        string // provider error code, such as invalid_api_key or DeploymentNotFound
+	Code        string // provider error code, such as invalid_api_key
 	Message     string // provider error message with any copy of the key masked
 	Location    string // redirect target, for Redirected
 	Proxy       string // proxy used, scheme and host only; "" when direct
 	Latency     time.Duration
 	Attempts    int
-	Diagnosis   Diagnosis
-	Hint        string // one line in plain words
+	Requests    int // HTTP requests sent, retries and follow-ups included
+	Diagnosis   provider.Diagnosis
+	Hint        string
+	Note        string // a remark on a success
 	Fingerprint string // of the credential probed
-	Err         error  // nil when Diagnosis is OK; wraps one of the sentinels otherwise
+	// Targets are the indexes, in the list given to Probe, of the targets
+	// this result served (one request sequence per distinct credential).
+	Targets []int
+	Err     error // nil when Diagnosis is OK; wraps one of the sentinels otherwise
+}
+
+// Sentinel returns the sentinel error of a diagnosis, nil for OK.
+func Sentinel(d provider.Diagnosis) error {
+	switch d {
+	case provider.OK:
+		return nil
+	case provider.Rejected, provider.Forbidden, provider.NoQuota:
+		return ErrRejected
+	case provider.Unreachable, provider.Retry:
+		return ErrUnreachable
+	}
+	return ErrMisconfigured
 }

@@ -15,26 +15,31 @@ import (
 	"github.com/keyexec/keyexec/sources"
 	"github.com/keyexec/keyexec/sources/awssm"
 	"github.com/keyexec/keyexec/sources/vault"
+	"github.com/keyexec/keyexec/verify/provider"
 )
 
 // Config is keyexec's whole configuration, built once from defaults, the
 // config file, KEYEXEC_* variables and flags, in that order of precedence.
 type Config struct {
-	Provider    string            `mapstructure:"provider"`
+	Provider    any               `mapstructure:"provider"` // a name, a comma list, or a list; read into Providers
 	Timeout     time.Duration     `mapstructure:"timeout"`
 	Secrets     map[string]string `mapstructure:"secrets"`
 	Aliases     map[string]string `mapstructure:"aliases"`
 	KeepAliases bool              `mapstructure:"keep_aliases"`
 	Scrub       []string          `mapstructure:"scrub"`
+	PassThrough []string          `mapstructure:"pass_through"`
 	Probe       ProbeConfig       `mapstructure:"probe"`
+	Components  []ComponentConfig `mapstructure:"components"`
+	Azure       AzureConfig       `mapstructure:"azure"`
 	Vault       vault.Config      `mapstructure:"vault"`
 	AWS         awssm.Config      `mapstructure:"aws"`
 	ConfigList  ConfigListConfig  `mapstructure:"config_list"`
 	Supervise   SuperviseConfig   `mapstructure:"supervise"`
 	Log         LogConfig         `mapstructure:"log"`
 
-	file     string   // the config file read, "" when none
-	warnings []string // logged once the logger exists
+	Providers []string `mapstructure:"-"` // auto, none, or provider names
+	file      string   // the config file read, "" when none
+	warnings  []string // logged once the logger exists
 }
 
 // ProbeConfig is the probe: section.
@@ -45,6 +50,21 @@ type ProbeConfig struct {
 	Deployment    string        `mapstructure:"deployment"`
 	OnUnreachable string        `mapstructure:"on_unreachable"`
 	AllowHTTP     bool          `mapstructure:"allow_http"`
+	MinTokenTTL   time.Duration `mapstructure:"min_token_ttl"`
+}
+
+// ComponentConfig is one entry of components: an AutoGen component file,
+// and the variable its resolved form goes to (needed when it holds
+// references).
+type ComponentConfig struct {
+	File string `mapstructure:"file"`
+	Env  string `mapstructure:"env"`
+}
+
+// AzureConfig is the azure: section.
+type AzureConfig struct {
+	Auth  string `mapstructure:"auth"` // auto | key | entra
+	Scope string `mapstructure:"scope"`
 }
 
 // ConfigListConfig is the config_list: section (AutoGen OAI_CONFIG_LIST).
@@ -77,10 +97,12 @@ func defaultValues() map[string]any {
 	return map[string]any{
 		"provider":                     "auto",
 		"timeout":                      "30s",
-		"scrub":                        vault.ScrubVars(),
 		"probe.enabled":                true,
 		"probe.timeout":                "10s",
 		"probe.on_unreachable":         "fail",
+		"probe.min_token_ttl":          "10m",
+		"azure.auth":                   "auto",
+		"azure.scope":                  provider.CognitiveServicesScope,
 		"config_list.env":              "OAI_CONFIG_LIST",
 		"config_list.on_entry_failure": "fail",
 		"supervise.enabled":            "auto",
@@ -99,18 +121,26 @@ type setting struct {
 	invert    bool // --no-probe sets probe.enabled=false
 }
 
-var settings = []setting{
-	{flag: "provider", key: "provider"},
-	{flag: "timeout", key: "timeout"},
-	{flag: "no-probe", key: "probe.enabled", invert: true},
-	{flag: "probe-timeout", key: "probe.timeout"},
-	{flag: "model", key: "probe.model"},
-	{flag: "watch", key: "supervise.watch"},
-	{flag: "restart-signal", key: "supervise.restart_signal"},
-	{flag: "restart-grace", key: "supervise.restart_grace"},
-	{flag: "on-change", key: "supervise.on_change"},
-	{flag: "log-level", key: "log.level"},
-	{flag: "log-format", key: "log.format"},
+// settings are the flags that are also config keys and KEYEXEC_ variables.
+func settings() []setting {
+	return []setting{
+		{flag: "provider", key: "provider"},
+		{flag: "timeout", key: "timeout"},
+		{flag: "no-probe", key: "probe.enabled", invert: true},
+		{flag: "probe-timeout", key: "probe.timeout"},
+		{flag: "model", key: "probe.model"},
+		{flag: "watch", key: "supervise.watch"},
+		{flag: "restart-signal", key: "supervise.restart_signal"},
+		{flag: "restart-grace", key: "supervise.restart_grace"},
+		{flag: "on-change", key: "supervise.on_change"},
+		{flag: "log-level", key: "log.level"},
+		{flag: "log-format", key: "log.format"},
+	}
+}
+
+// extraEnv are the KEYEXEC_ variables that are not a setting's.
+func extraEnv() []string {
+	return []string{"KEYEXEC_CONFIG", "KEYEXEC_SUPERVISE", "KEYEXEC_NO_SUPERVISE", "KEYEXEC_JSON", "KEYEXEC_COMPONENT"}
 }
 
 // envName is the KEYEXEC_ variable of a flag.
@@ -123,6 +153,21 @@ func configError(format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, sources.ErrInvalid)...)
 }
 
+// configPath finds the config file: --config, KEYEXEC_CONFIG, else
+// ./keyexec.yaml when present; explicit says a missing file is an error.
+func configPath(flags *pflag.FlagSet, env map[string]string) (path string, explicit bool) {
+	if f := flags.Lookup("config"); f != nil && f.Changed {
+		return f.Value.String(), true
+	}
+	if p := env["KEYEXEC_CONFIG"]; p != "" {
+		return p, true
+	}
+	if _, err := os.Stat("keyexec.yaml"); err == nil {
+		return "keyexec.yaml", false
+	}
+	return "", false
+}
+
 // loadConfig builds the Config. flags are the command's parsed flags; env is
 // keyexec's environment.
 func loadConfig(flags *pflag.FlagSet, env map[string]string) (*Config, error) {
@@ -130,37 +175,75 @@ func loadConfig(flags *pflag.FlagSet, env map[string]string) (*Config, error) {
 	for k, d := range defaultValues() {
 		v.SetDefault(k, d)
 	}
-	path, explicit := "", false
-	if f := flags.Lookup("config"); f != nil && f.Changed {
-		path, explicit = f.Value.String(), true
-	} else if p := env["KEYEXEC_CONFIG"]; p != "" {
-		path, explicit = p, true
-	} else if _, err := os.Stat("keyexec.yaml"); err == nil {
-		path = "keyexec.yaml"
+	path, explicit := configPath(flags, env)
+	raw, path, err := readLayerFile(v, path, explicit)
+	if err != nil {
+		return nil, err
 	}
-	var raw map[string]any
-	if path != "" {
-		var err error
-		raw, err = readConfigFile(path)
-		if err != nil {
-			if !explicit && errors.Is(err, fs.ErrNotExist) {
-				path = ""
-			} else {
-				return nil, err
-			}
-		}
-		if err := checkKeys(raw, reflect.TypeOf(Config{}), "", path); err != nil {
-			return nil, err
-		}
-		// viper folds the case of keys in the map it is given; variable
-		// names are case-sensitive, so it gets a copy.
-		if err := v.MergeConfigMap(deepCopy(raw)); err != nil {
-			return nil, configError("%s: %v", path, err)
+	if err := mergeEnvLayer(v, env); err != nil {
+		return nil, err
+	}
+	if err := mergeFlagLayer(v, flags); err != nil {
+		return nil, err
+	}
+	cfg := &Config{file: path}
+	if err := v.Unmarshal(cfg); err != nil {
+		return nil, configError("%s: %v", orConfiguration(path), sources.RedactText(err.Error()))
+	}
+	// viper folds key case; variable names are case-sensitive, so the maps
+	// keyed by variable names come from the file as written.
+	if cfg.Secrets, err = stringMap(raw["secrets"], path, "secrets"); err != nil {
+		return nil, err
+	}
+	if cfg.Aliases, err = stringMap(raw["aliases"], path, "aliases"); err != nil {
+		return nil, err
+	}
+	if cfg.Components, err = components(raw["components"], path, flags, env); err != nil {
+		return nil, err
+	}
+	if cfg.Providers, err = providerList(cfg.Provider); err != nil {
+		return nil, err
+	}
+	if vs, ok := raw["vault"].(map[string]any); ok && vs["kv_version"] != nil {
+		cfg.Vault.KVVersion = nil
+		if err := decodeInto(vs["kv_version"], &cfg.Vault.KVVersion); err != nil {
+			return nil, configError("%s: vault.kv_version: %v", path, err)
 		}
 	}
-	// KEYEXEC_* variables sit between the file and the flags.
-	envLayer := map[string]any{}
-	for _, s := range settings {
+	cfg.warnings = unknownEnvSettings(env)
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// readLayerFile reads the config file into v and returns its raw map.
+func readLayerFile(v *viper.Viper, path string, explicit bool) (map[string]any, string, error) {
+	if path == "" {
+		return nil, "", nil
+	}
+	raw, err := readConfigFile(path)
+	if err != nil {
+		if !explicit && errors.Is(err, fs.ErrNotExist) {
+			return nil, "", nil
+		}
+		return nil, "", err
+	}
+	if err := checkKeys(raw, reflect.TypeOf(Config{}), "", path); err != nil {
+		return nil, "", err
+	}
+	// viper folds the case of keys in the map it is given; variable names
+	// are case-sensitive, so it gets a copy.
+	if err := v.MergeConfigMap(deepCopy(raw)); err != nil {
+		return nil, "", configError("%s: %v", path, err)
+	}
+	return raw, path, nil
+}
+
+// mergeEnvLayer puts the KEYEXEC_* variables between the file and the flags.
+func mergeEnvLayer(v *viper.Viper, env map[string]string) error {
+	layer := map[string]any{}
+	for _, s := range settings() {
 		val, ok := env[envName(s.flag)]
 		if !ok {
 			continue
@@ -168,29 +251,34 @@ func loadConfig(flags *pflag.FlagSet, env map[string]string) (*Config, error) {
 		if s.invert {
 			b, err := parseBool(val)
 			if err != nil {
-				return nil, configError("%s=%q: %v", envName(s.flag), val, err)
+				return configError("%s=%s: %v", envName(s.flag), sources.ShowValue(val), err)
 			}
-			setNested(envLayer, s.key, !b)
+			setNested(layer, s.key, !b)
 			continue
 		}
-		setNested(envLayer, s.key, val)
+		setNested(layer, s.key, val)
 	}
 	if val, ok := env["KEYEXEC_SUPERVISE"]; ok {
-		setNested(envLayer, "supervise.enabled", val)
+		setNested(layer, "supervise.enabled", val)
 	}
 	if val, ok := env["KEYEXEC_NO_SUPERVISE"]; ok {
 		no, err := parseBool(val)
 		if err != nil {
-			return nil, configError("KEYEXEC_NO_SUPERVISE=%q: %v", val, err)
+			return configError("KEYEXEC_NO_SUPERVISE=%s: %v", sources.ShowValue(val), err)
 		}
 		if no {
-			setNested(envLayer, "supervise.enabled", "false")
+			setNested(layer, "supervise.enabled", "false")
 		}
 	}
-	if err := v.MergeConfigMap(envLayer); err != nil {
-		return nil, configError("KEYEXEC_ variables: %v", err)
+	if err := v.MergeConfigMap(layer); err != nil {
+		return configError("KEYEXEC_ variables: %v", err)
 	}
-	for _, s := range settings {
+	return nil
+}
+
+// mergeFlagLayer applies the flags given on the command line.
+func mergeFlagLayer(v *viper.Viper, flags *pflag.FlagSet) error {
+	for _, s := range settings() {
 		f := flags.Lookup(s.flag)
 		if f == nil || !f.Changed {
 			continue
@@ -200,7 +288,7 @@ func loadConfig(flags *pflag.FlagSet, env map[string]string) (*Config, error) {
 			continue
 		}
 		if err := v.BindPFlag(s.key, f); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if f := flags.Lookup("supervise"); f != nil && f.Changed {
@@ -209,89 +297,95 @@ func loadConfig(flags *pflag.FlagSet, env map[string]string) (*Config, error) {
 	if f := flags.Lookup("no-supervise"); f != nil && f.Changed && f.Value.String() == "true" {
 		v.Set("supervise.enabled", "false")
 	}
-	// viper folds key case; variable names are case-sensitive, so the maps
-	// keyed by variable names come from the file as written (and are
-	// checked first, for a message that names the variable as written).
-	secrets, err := stringMap(raw["secrets"], path, "secrets")
-	if err != nil {
-		return nil, err
-	}
-	aliases, err := stringMap(raw["aliases"], path, "aliases")
-	if err != nil {
-		return nil, err
-	}
-	cfg := &Config{file: path}
-	if err := v.Unmarshal(cfg); err != nil {
-		where := "configuration"
-		if path != "" {
-			where = path
-		}
-		return nil, configError("%s: %v", where, err)
-	}
-	cfg.Secrets, cfg.Aliases = secrets, aliases
-	cfg.warnings = unknownEnvSettings(env)
-	if vs, ok := raw["vault"].(map[string]any); ok {
-		if kv := vs["kv_version"]; kv != nil {
-			cfg.Vault.KVVersion = nil
-			if err := decodeInto(kv, &cfg.Vault.KVVersion); err != nil {
-				return nil, configError("%s: vault.kv_version: %v", path, err)
-			}
-		}
-	}
-	if err := cfg.validate(); err != nil {
-		return nil, err
-	}
-	return cfg, nil
+	return nil
 }
 
-func (c *Config) validate() error {
-	where := "configuration"
-	if c.file != "" {
-		where = c.file
-	}
-	oneOf := func(key, val string, allowed ...string) error {
-		for _, a := range allowed {
-			if val == a {
-				return nil
+// providerList reads provider: auto, none, a name, "a,b", or a list.
+func providerList(v any) ([]string, error) {
+	var names []string
+	switch x := v.(type) {
+	case string:
+		for _, p := range strings.Split(x, ",") {
+			if p = strings.ToLower(strings.TrimSpace(p)); p != "" {
+				names = append(names, p)
 			}
 		}
-		return configError("%s: %s is %q, want one of %s", where, key, val, strings.Join(allowed, ", "))
+	case []any:
+		for _, p := range x {
+			s, ok := p.(string)
+			if !ok {
+				return nil, configError("provider: a list of names, got an item that is %s", yamlKind(p))
+			}
+			names = append(names, strings.ToLower(strings.TrimSpace(s)))
+		}
+	case []string:
+		names = x
+	case nil:
+	default:
+		return nil, configError("provider: a name or a list of names, got %s", yamlKind(v))
 	}
-	var errs []error
-	add := func(err error) {
-		if err != nil {
-			errs = append(errs, err)
+	if len(names) == 0 {
+		return []string{"auto"}, nil
+	}
+	known := append([]string{"auto", "none"}, provider.List()...)
+	for _, n := range names {
+		if !contains(known, n) {
+			return nil, configError("provider %s is not one keyexec knows: use auto, none, or one or more of %s", sources.ShowValue(n), strings.Join(provider.List(), ", "))
+		}
+		if (n == "auto" || n == "none") && len(names) > 1 {
+			return nil, configError("provider %s cannot be combined with other names", n)
 		}
 	}
-	add(oneOf("provider", c.Provider, "auto", "openai", "azure", "anthropic", "none"))
-	add(oneOf("probe.on_unreachable", c.Probe.OnUnreachable, "fail", "warn"))
-	add(oneOf("config_list.on_entry_failure", c.ConfigList.OnEntryFailure, "fail", "drop"))
-	add(oneOf("supervise.on_change", c.Supervise.OnChange, "restart", "signal"))
-	add(oneOf("supervise.enabled", strings.ToLower(c.Supervise.Enabled), "auto", "true", "false"))
-	add(oneOf("log.level", strings.ToLower(c.Log.Level), "debug", "info", "warn", "error"))
-	add(oneOf("log.format", c.Log.Format, "text", "json"))
-	for key, d := range map[string]time.Duration{"timeout": c.Timeout, "probe.timeout": c.Probe.Timeout, "supervise.restart_grace": c.Supervise.RestartGrace} {
-		if d <= 0 {
-			add(configError("%s: %s must be a positive duration such as 30s, got %s", where, key, d))
+	return names, nil
+}
+
+// components reads components: (a list of {file, env} or of file names),
+// then --component FILE[=ENV] and KEYEXEC_COMPONENT (comma separated).
+func components(raw any, path string, flags *pflag.FlagSet, env map[string]string) ([]ComponentConfig, error) {
+	var out []ComponentConfig
+	list, ok := raw.([]any)
+	if raw != nil && !ok {
+		return nil, configError("%s: components must be a list of {file: …, env: …}, got %s", path, yamlKind(raw))
+	}
+	for i, item := range list {
+		switch x := item.(type) {
+		case string:
+			out = append(out, ComponentConfig{File: x})
+		case map[string]any:
+			var c ComponentConfig
+			if err := decodeInto(x, &c); err != nil || c.File == "" {
+				return nil, configError("%s: components[%d] needs file: (and env: NAME when it holds references)", path, i)
+			}
+			out = append(out, c)
+		default:
+			return nil, configError("%s: components[%d] is %s: want {file: …, env: …}", path, i, yamlKind(item))
 		}
 	}
-	if c.Supervise.Watch < 0 {
-		add(configError("%s: supervise.watch must be a duration such as 5m, got %s", where, c.Supervise.Watch))
+	var given []string
+	if f := flags.Lookup("component"); f != nil && f.Changed {
+		given, _ = flags.GetStringArray("component")
+	} else if v := env["KEYEXEC_COMPONENT"]; v != "" {
+		given = strings.Split(v, ",")
 	}
-	for name, target := range c.Aliases {
-		if !sources.IsVarName(name) || !sources.IsVarName(target) {
-			add(configError("%s: aliases: %q → %q: both sides must be variable names", where, sources.RedactText(name), sources.RedactText(target)))
+	for _, g := range given {
+		file, name, _ := strings.Cut(strings.TrimSpace(g), "=")
+		out = append(out, ComponentConfig{File: file, Env: name})
+	}
+	return out, nil
+}
+
+func orConfiguration(path string) string {
+	if path == "" {
+		return "configuration"
+	}
+	return path
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
 		}
 	}
-	for name := range c.Secrets {
-		if !sources.IsVarName(name) {
-			add(configError("%s: secrets: %q is not a variable name (letters, digits and _, not starting with a digit)", where, sources.RedactText(name)))
-		}
-	}
-	for key, sig := range map[string]string{"supervise.restart_signal": c.Supervise.RestartSignal, "supervise.change_signal": c.Supervise.ChangeSignal} {
-		if _, err := parseSignal(sig); err != nil {
-			add(configError("%s: %s: %v", where, key, err))
-		}
-	}
-	return errors.Join(errs...)
+	return false
 }

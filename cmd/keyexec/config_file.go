@@ -86,13 +86,24 @@ func checkKeys(raw map[string]any, t reflect.Type, prefix, file string) error {
 			errs = append(errs, configError("%s: unknown key %q (known keys here: %s)", file, sources.RedactText(prefix+k), strings.Join(names, ", ")))
 			continue
 		}
+		if ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct {
+			items, _ := raw[k].([]any)
+			for i, it := range items {
+				if sub, ok := it.(map[string]any); ok {
+					if err := checkKeys(sub, ft.Elem(), fmt.Sprintf("%s%s[%d].", prefix, k, i), file); err != nil {
+						errs = append(errs, err)
+					}
+				}
+			}
+			continue
+		}
 		if ft.Kind() == reflect.Struct && ft != reflect.TypeOf(time.Duration(0)) {
 			sub, ok := raw[k].(map[string]any)
 			if !ok {
 				if raw[k] == nil {
 					continue
 				}
-				errs = append(errs, configError("%s: %q must be a mapping of keys, got %T", file, prefix+k, raw[k]))
+				errs = append(errs, configError("%s: %q must be a mapping of keys, got %s", file, sources.RedactText(prefix+k), yamlKind(raw[k])))
 				continue
 			}
 			if err := checkKeys(sub, ft, prefix+k+".", file); err != nil {
@@ -139,23 +150,6 @@ func yamlKind(v any) string {
 		return "a string"
 	}
 	return "a number"
-}
-
-// unknownEnvSettings names KEYEXEC_ variables keyexec does not read, so a
-// typo such as KEYEXEC_PROVDER does not go unnoticed.
-func unknownEnvSettings(env map[string]string) []string {
-	known := map[string]bool{"KEYEXEC_CONFIG": true, "KEYEXEC_SUPERVISE": true, "KEYEXEC_NO_SUPERVISE": true, "KEYEXEC_JSON": true}
-	for _, s := range settings {
-		known[envName(s.flag)] = true
-	}
-	var out []string
-	for k := range env {
-		if strings.HasPrefix(k, "KEYEXEC_") && !known[k] && !strings.HasPrefix(k, "KEYEXEC_TEST_") {
-			out = append(out, fmt.Sprintf("%s is not a keyexec setting and is ignored (known: KEYEXEC_CONFIG, KEYEXEC_PROVIDER, KEYEXEC_TIMEOUT, KEYEXEC_NO_PROBE, …; see keyexec --help)", k))
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 func decodeInto(in any, out any) error {

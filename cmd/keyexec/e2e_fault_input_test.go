@@ -82,7 +82,7 @@ func TestBadInputMatrix(t *testing.T) {
 
 		// AutoGen config lists.
 		{name: "list truncated", env: list(`[{"model": "gpt-4o", "api_key": "` + openAIKey + `"`), flags: failFast, code: 78, msg: "OAI_CONFIG_LIST"},
-		{name: "list not a list", env: list(`{"model": "gpt-4o", "api_key": "` + openAIKey + `"}`), flags: failFast, code: 78, msg: "OAI_CONFIG_LIST"},
+		{name: "list not a list", env: list(`{"models": ["gpt-4o"], "key": "` + openAIKey + `"}`), flags: failFast, code: 78, msg: "OAI_CONFIG_LIST"},
 		{name: "list of numbers", env: list(`[1, 2]`), flags: failFast, code: 78, msg: "OAI_CONFIG_LIST"},
 		{name: "list invalid utf-8 inside a key", env: list("[{\"model\": \"gpt-4o\", \"api_key\": \"" + openAIKey[:50] + "\xff" + openAIKey[50:] + "\"}]"), flags: failFast, code: 78, msg: "entry 0"},
 		{name: "list nul inside a key", env: list(`[{"model": "gpt-4o", "api_key": "` + openAIKey[:40] + `\u0000` + openAIKey[40:] + `"}]`), flags: failFast, code: 78, msg: "entry 0"},

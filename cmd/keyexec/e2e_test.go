@@ -46,10 +46,14 @@ func TestRunAzureAliases(t *testing.T) {
 			t.Errorf("%s = %q, want %q", k, child.Env[k], v)
 		}
 	}
-	for _, gone := range []string{"AZURE_OPENAI_KEY", "AZURE_OPENAI_API_BASE", "AZURE_API_VERSION"} {
+	for _, gone := range []string{"AZURE_OPENAI_KEY", "AZURE_OPENAI_API_BASE"} {
 		if _, ok := child.Env[gone]; ok {
 			t.Errorf("alias %s still in the child", gone)
 		}
+	}
+	// LiteLLM reads AZURE_API_VERSION under its own name: it stays.
+	if child.Env["AZURE_API_VERSION"] != "2024-10-21" {
+		t.Errorf("AZURE_API_VERSION, which LiteLLM reads, was removed")
 	}
 }
 
@@ -128,7 +132,7 @@ func TestRunCommandErrors(t *testing.T) {
 		{name: "unknown command", args: []string{"frobnicate"}, code: 64, msg: "unknown command"},
 		{name: "not found", args: []string{"run", "--no-probe", "--", "no-such-command-keyexec"}, code: 127, msg: "not found"},
 		{name: "not executable", args: []string{"run", "--no-probe", "--", notExec}, code: 126, msg: "permission denied"},
-		{name: "bad provider", args: []string{"check", "--provider", "gemini"}, code: 78, msg: "provider is \"gemini\""},
+		{name: "bad provider", args: []string{"check", "--provider", "opnai"}, code: 78, msg: `provider "opnai" is not one keyexec knows`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -148,7 +152,7 @@ func TestCheckReportAndJSON(t *testing.T) {
 	if out.code != 0 {
 		t.Fatalf("check exit %d: %s%s", out.code, out.stdout, out.stderr)
 	}
-	for _, want := range []string{"OPENAI_API_KEY", "renamed from OPENAI_KEY", "trailing", "probe disabled", "sha256:"} {
+	for _, want := range []string{"OPENAI_API_KEY", "copied from OPENAI_KEY", "trailing", "probe disabled", "sha256:"} {
 		if !strings.Contains(out.stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, out.stdout)
 		}

@@ -47,7 +47,7 @@ own, unchanged image then starts '/keyexec-bin/keyexec run -- python app.py'.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(a.stderr, "keyexec: installed "+dst)
+			a.out.info("installed " + dst)
 			return nil
 		},
 	}

@@ -2,14 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"log/slog"
 	"os"
+	"strings"
+	"time"
 
-	"github.com/spf13/pflag"
-
-	"github.com/keyexec/keyexec/exec"
 	"github.com/keyexec/keyexec/resolve"
 	"github.com/keyexec/keyexec/sources"
 	"github.com/keyexec/keyexec/sources/awssm"
@@ -17,19 +13,13 @@ import (
 	"github.com/keyexec/keyexec/sources/file"
 	"github.com/keyexec/keyexec/sources/vault"
 	"github.com/keyexec/keyexec/verify"
+	"github.com/keyexec/keyexec/verify/provider"
 )
-
-// normalizeRules are the provider facts resolve needs, from verify.
-var normalizeRules = resolve.Rules{
-	IsOpenAIKey:         verify.LooksLikeOpenAIKey,
-	IsAzureHost:         verify.IsAzureHost,
-	IsAzureResourceHost: verify.IsAzureResourceHost,
-}
 
 // openers maps each scheme to its source constructor. Sources are built only
 // when a reference of their scheme exists, so a run without vault:// builds
 // no Vault client and a run without awssm:// loads no AWS configuration.
-func (a *app) openers(cfg *Config, log *slog.Logger) map[string]resolve.Opener {
+func (a *app) openers(cfg *Config) map[string]resolve.Opener {
 	return map[string]resolve.Opener{
 		"env": func(ctx context.Context) (sources.Source, error) {
 			return envsrc.New(ctx, envsrc.Config{Env: a.env})
@@ -43,7 +33,7 @@ func (a *app) openers(cfg *Config, log *slog.Logger) map[string]resolve.Opener {
 		},
 		"vault": func(ctx context.Context) (sources.Source, error) {
 			vc := cfg.Vault
-			vc.Env, vc.Logger = a.env, log
+			vc.Env, vc.Logger = a.env, a.out.log
 			return vault.New(ctx, vc)
 		},
 		"awssm": func(ctx context.Context) (sources.Source, error) {
@@ -52,133 +42,157 @@ func (a *app) openers(cfg *Config, log *slog.Logger) map[string]resolve.Opener {
 	}
 }
 
-// prepare runs the pipeline up to the exec: resolve, check shapes, probe.
-// The report is filled as far as the pipeline got, also on error.
-func (a *app) prepare(ctx context.Context, cfg *Config, log *slog.Logger) (*Report, []string, error) {
-	rep := &Report{Config: cfg.file, Provider: cfg.Provider}
-	srcs := resolve.ShareSources(a.openers(cfg, log)) // one source and one fetch per reference for env and config list
-	res, err := resolve.Resolve(ctx, resolve.Options{
-		Environ:     a.environ,
-		Secrets:     cfg.Secrets,
-		Aliases:     cfg.Aliases,
-		KeepAliases: cfg.KeepAliases,
-		Scrub:       cfg.Scrub,
-		Sources:     srcs,
-		Timeout:     cfg.Timeout,
-		Rules:       normalizeRules,
-	})
+// checkOptions are the checks' settings from the configuration.
+func (a *app) checkOptions(cfg *Config) verify.CheckOptions {
+	return verify.CheckOptions{
+		Providers: cfg.Providers, AllowHTTP: cfg.Probe.AllowHTTP, Model: cfg.Probe.Model, Deployment: cfg.Probe.Deployment,
+		AzureAuth: cfg.Azure.Auth, EntraScopes: []string{cfg.Azure.Scope}, Env: a.env,
+		Now: time.Now(), MinTokenTTL: cfg.Probe.MinTokenTTL,
+	}
+}
+
+// prepare runs the pipeline up to the exec: load the config list and the
+// components, resolve everything in one round (probing each provider as
+// soon as its credentials are in), check, probe, judge. The report is
+// filled as far as the pipeline got, also on error; a stop signal ends it
+// at once with the stop.
+func (a *app) prepare(ctx context.Context, cfg *Config) (*Report, []string, error) {
+	rep := &Report{Config: cfg.file, Provider: strings.Join(cfg.Providers, ",")}
+	dir, _ := os.Getwd()
+	srcs := resolve.ShareSources(a.openers(cfg)) // one source and one fetch per reference for every pass
+	list, deferred, err := loadList(cfg, a.env, dir)
+	rep.List = list
+	if err != nil {
+		return rep, nil, err
+	}
+	if rep.Components, err = loadComponents(cfg, dir); err != nil {
+		return rep, nil, err
+	}
+	none := len(cfg.Providers) == 1 && cfg.Providers[0] == "none"
+	probing := cfg.Probe.Enabled && !none
+	opts := a.checkOptions(cfg)
+	prober := verify.NewProber(ctx, verify.ProbeOptions{Timeout: cfg.Probe.Timeout, AllowHTTP: cfg.Probe.AllowHTTP, Env: a.env, Entra: verify.NewEntraSource()})
+	defer prober.Close()
+	ropts := resolve.Options{
+		Environ: a.environ, Secrets: cfg.Secrets, Aliases: cfg.Aliases, KeepAliases: cfg.KeepAliases,
+		Scrub: cfg.Scrub, PassThrough: cfg.PassThrough, Sources: srcs, Timeout: cfg.Timeout, Components: rep.Components,
+	}
+	if !deferred {
+		ropts.ConfigList = list
+	}
+	if probing {
+		ropts.Ready = func(p provider.Name, env map[string]string) { startEarly(prober, p, env, opts) }
+	}
+	res, err := resolve.Resolve(ctx, ropts)
 	rep.Resolve = res
-	if err != nil {
-		return rep, nil, err
-	}
-	cl, err := a.loadConfigList(ctx, cfg, log, res, srcs) // AutoGen config list (configlist.go); nil when none
-	rep.ConfigList = cl
-	if err != nil {
-		return rep, nil, err
-	}
-	if cfg.Provider == "none" {
-		rep.ProbeSkipped = "--provider none: LLM checks are off"
-		cl.skip("--provider none")
-		environ, err := cl.environ(res.Environ)
-		return rep, environ, err
-	}
-	checkOpts := verify.CheckOptions{
-		Provider:   cfg.Provider,
-		AllowHTTP:  cfg.Probe.AllowHTTP,
-		Model:      cfg.Probe.Model,
-		Deployment: cfg.Probe.Deployment,
-		Origins:    res.Origins,
-	}
-	res.Notes = append(res.Notes, verify.Notes(res.Values, checkOpts)...)
-	targets, err := verify.Check(res.Values, checkOpts)
-	targets, err = cl.check(res.Values, res.Origins, targets, err) // adds the list's entries
-	rep.addTargets(targets)
-	if err != nil {
-		return rep, nil, err
-	}
-	if !cfg.Probe.Enabled {
-		rep.ProbeSkipped = "probe disabled (--no-probe): the credentials were checked offline only, not proven"
-		environ, err := cl.environ(res.Environ)
-		return rep, environ, err
-	}
-	results := verify.Probe(ctx, targets, verify.ProbeOptions{
-		Timeout:   cfg.Probe.Timeout,
-		AllowHTTP: cfg.Probe.AllowHTTP,
-		Env:       a.env,
-	})
-	rep.Probes = results
-	results, errs := cl.settle(results, cfg.Probe.OnUnreachable) // drops failing list entries under drop
-	for _, r := range results {
-		if r.Err == nil {
-			continue
+	a.out.secrets(res.Secrets...)
+	// Revoking a token keyexec logged in with runs beside the probe, and
+	// ends before prepare returns, whatever happens.
+	finished := make(chan []error, 1)
+	go func() { finished <- res.Finish(context.WithoutCancel(ctx)) }()
+	defer func() {
+		for _, e := range <-finished {
+			a.out.warn(e.Error())
 		}
-		if errors.Is(r.Err, verify.ErrUnreachable) && cfg.Probe.OnUnreachable == "warn" {
-			msg := fmt.Sprintf("%s probe %s unreachable, starting anyway (probe.on_unreachable: warn): %s", r.Provider, r.URL, r.Hint)
-			rep.Warnings = append(rep.Warnings, msg)
-			log.Warn(msg)
-			continue
-		}
-		errs = append(errs, fmt.Errorf("%s: %w", r.Label, r.Err))
+	}()
+	if err == nil && deferred {
+		rep.List, err = loadDeferredList(ctx, cfg, res, ropts, dir)
+		a.out.secrets(res.Secrets...)
 	}
-	if len(errs) > 0 {
-		return rep, nil, errors.Join(errs...)
+	if err == nil {
+		err = docErrors(rep.List, rep.Components, cfg.ConfigList.OnEntryFailure)
 	}
-	environ, err := cl.environ(res.Environ)
+	if stop := sources.Stopped(ctx); stop != nil {
+		return rep, nil, stop
+	}
+	if err != nil {
+		return rep, nil, err
+	}
+	opts.Origins = res.Origins
+	if none {
+		rep.Skipped = "--provider none: LLM checks are off"
+	} else if err := a.judge(rep, res.Values, opts, prober, probing, cfg); err != nil {
+		return rep, nil, err
+	}
+	if stop := sources.Stopped(ctx); stop != nil {
+		return rep, nil, stop
+	}
+	environ, err := childEnviron(res.Environ, rep)
 	return rep, environ, err
 }
 
-// check is `keyexec check`: the pipeline and the report, no exec.
-func (a *app) check(ctx context.Context, flags *pflag.FlagSet, asJSON bool) error {
-	if v, ok := a.env["KEYEXEC_JSON"]; ok && !flags.Changed("json") {
-		b, err := parseBool(v)
-		if err != nil {
-			return configError("KEYEXEC_JSON=%q: %v", v, err)
-		}
-		asJSON = b
-	}
-	cfg, err := loadConfig(flags, a.env)
+// startEarly probes a provider whose credentials are resolved while other
+// sources are still being read; the final probe reuses it.
+func startEarly(p *verify.Prober, name provider.Name, env map[string]string, opts verify.CheckOptions) {
+	cands, err := verify.EnvCandidates(env, opts, nil)
 	if err != nil {
-		if asJSON {
-			// Scripts reading --json get the outcome even when the
-			// configuration itself is wrong.
-			rep := &Report{Provider: flags.Lookup("provider").Value.String()}
-			rep.finish(err, exitCode(err))
-			if perr := rep.writeJSON(a.stdout); perr != nil {
-				return perr
-			}
+		return
+	}
+	for _, c := range cands {
+		if c.Client.Name != name {
+			continue
 		}
-		return err
-	}
-	log := cfg.logger(a.stderr)
-	rep, _, err := a.prepare(ctx, cfg, log)
-	rep.finish(err, exitCode(err))
-	if asJSON {
-		if perr := rep.writeJSON(a.stdout); perr != nil {
-			return perr
+		if t, _, err := verify.Check(c, opts); err == nil && c.NotProven == "" {
+			p.Start(t)
 		}
-	} else {
-		rep.writeTable(a.stdout, useColor(a.stdout, a.env))
 	}
-	if err != nil {
-		return quietError{err}
-	}
-	return nil
 }
 
-// run is `keyexec run`: the pipeline, then exec (or supervise).
-func (a *app) run(ctx context.Context, flags *pflag.FlagSet, argv []string) error {
-	cfg, err := loadConfig(flags, a.env)
+// judge builds every candidate (the environment's, each config-list entry,
+// each component's model client), checks them, probes what passed, and
+// settles them under the policies; entries dropped under drop leave the list.
+func (a *app) judge(rep *Report, values map[string]string, opts verify.CheckOptions, prober *verify.Prober, probing bool, cfg *Config) error {
+	var others []verify.Candidate
+	if rep.List != nil {
+		for _, e := range rep.List.Kept() {
+			others = append(others, verify.EntryCandidate(verify.Entry{Index: e.Index, Label: e.Label(), Fields: e.Fields, Refs: e.Refs}, values, opts))
+		}
+	}
+	for _, f := range rep.Components {
+		for _, c := range f.Clients {
+			others = append(others, verify.ComponentCandidate(componentView(c), values, opts))
+		}
+	}
+	env, err := verify.EnvCandidates(values, opts, others)
 	if err != nil {
 		return err
 	}
-	log := cfg.logger(a.stderr)
-	rep, environ, err := a.prepare(ctx, cfg, log)
+	rep.Candidates = append(env, others...)
+	rep.Notes = verify.Notes(rep.Candidates)
+	targets, checkErrs, warnings := verify.Plan(rep.Candidates, opts)
+	rep.Targets = targets
+	rep.Warnings = append(rep.Warnings, warnings...)
+	if probing {
+		rep.Probes = prober.Probe(targets)
+	} else if cfg.Probe.Enabled {
+		rep.Skipped = "no credential to probe"
+	} else {
+		rep.Skipped = "probe disabled (--no-probe): the credentials were checked offline only, not proven"
+	}
+	rep.Verdict = verify.Judge(rep.Candidates, checkErrs, targets, rep.Probes, verify.Policy{OnUnreachable: cfg.Probe.OnUnreachable, OnEntryFailure: cfg.ConfigList.OnEntryFailure})
+	for _, w := range rep.Verdict.Warnings {
+		rep.Warnings = append(rep.Warnings, w)
+		a.out.warn(w)
+	}
+	for i, c := range rep.Candidates {
+		if c.From == verify.FromEntry && rep.Verdict.Candidates[i].Status == verify.StatusDropped {
+			rep.List.Drop(c.Index, rep.Verdict.Candidates[i].Reason)
+		}
+	}
+	return rep.Verdict.Err
+}
+
+// childEnviron is the final environment with the resolved config list and
+// component files in their variables.
+func childEnviron(env []string, rep *Report) ([]string, error) {
+	env, err := rep.List.Environ(env)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	fmt.Fprintln(a.stderr, "keyexec: "+rep.summary()+"; starting "+argv[0])
-	if a.supervise(cfg) {
-		return a.runSupervised(ctx, cfg, log, argv, environ)
+	for _, f := range rep.Components {
+		if env, err = f.Environ(env); err != nil {
+			return nil, err
+		}
 	}
-	return exec.Exec(argv, environ)
+	return env, nil
 }

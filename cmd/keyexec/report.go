@@ -1,13 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/keyexec/keyexec/resolve"
 	"github.com/keyexec/keyexec/sources"
@@ -15,59 +14,25 @@ import (
 )
 
 // Report is everything keyexec found, for `check` (table or --json) and for
-// run's summary line. It holds no value: fingerprints, references, URLs and
-// masked provider messages only.
+// run's summary line. Printed, it holds no secret: fingerprints,
+// references, URLs and masked provider messages only (and everything passes
+// the redactor on its way out).
 type Report struct {
-	Config       string          `json:"config,omitempty"`
-	Provider     string          `json:"provider"`
-	Resolve      *resolve.Result `json:"resolve,omitempty"`
-	ConfigList   *configListRun  `json:"config_list,omitempty"` // configlist_report.go
-	Targets      []TargetReport  `json:"targets,omitempty"`
-	Probes       []verify.Result `json:"-"`
-	ProbeSkipped string          `json:"probe_skipped,omitempty"`
-	Warnings     []string        `json:"warnings,omitempty"`
-	OK           bool            `json:"ok"`
-	ExitCode     int             `json:"exit_code"`
-	Errors       []string        `json:"errors,omitempty"`
-}
-
-// TargetReport is one credential the shape checks accepted.
-type TargetReport struct {
-	Provider    string `json:"provider"`
-	Label       string `json:"label"`
-	BaseURL     string `json:"base_url"`
-	Model       string `json:"model,omitempty"`
-	Origin      string `json:"origin,omitempty"`
-	Fingerprint string `json:"fingerprint"`
-}
-
-// probeJSON is verify.Result as printed: durations in milliseconds, the
-// error as text.
-type probeJSON struct {
-	Provider    string  `json:"provider"`
-	Label       string  `json:"label"`
-	Method      string  `json:"method"`
-	URL         string  `json:"url"`
-	Status      int     `json:"status"`
-	Code        string  `json:"code,omitempty"`
-	Message     string  `json:"message,omitempty"`
-	Location    string  `json:"location,omitempty"`
-	Proxy       string  `json:"proxy,omitempty"`
-	LatencyMS   float64 `json:"latency_ms"`
-	Attempts    int     `json:"attempts"`
-	Diagnosis   string  `json:"diagnosis"`
-	Hint        string  `json:"hint,omitempty"`
-	Fingerprint string  `json:"fingerprint,omitempty"`
-}
-
-func (r *Report) addTargets(ts []verify.Target) {
-	for _, t := range ts {
-		fp := t.Key.Fingerprint()
-		if t.Key.IsZero() && !t.ADToken.IsZero() {
-			fp = t.ADToken.Fingerprint()
-		}
-		r.Targets = append(r.Targets, TargetReport{Provider: string(t.Provider), Label: t.Label, BaseURL: sources.DisplayURL(t.BaseURL), Model: t.Model, Origin: t.Origin, Fingerprint: fp})
-	}
+	Config     string
+	Provider   string
+	Resolve    *resolve.Result
+	List       *resolve.ConfigList
+	Components []*resolve.ComponentFile
+	Candidates []verify.Candidate
+	Targets    []verify.Target
+	Probes     []verify.Result
+	Verdict    verify.Verdict
+	Skipped    string // why there was no probe
+	Notes      []string
+	Warnings   []string
+	OK         bool
+	ExitCode   int
+	Errors     []string
 }
 
 // finish records the outcome.
@@ -82,17 +47,38 @@ func (r *Report) finish(err error, code int) {
 	}
 }
 
+// status is the verdict of candidate i, "" before the checks ran.
+func (r *Report) status(i int) verify.Settled {
+	if i < 0 || i >= len(r.Verdict.Candidates) {
+		return verify.Settled{}
+	}
+	return r.Verdict.Candidates[i]
+}
+
+// candidateOf finds the candidate of a config-list entry or component.
+func (r *Report) candidateOf(from verify.From, label string) int {
+	for i, c := range r.Candidates {
+		if c.From == from && c.Label == label {
+			return i
+		}
+	}
+	return -1
+}
+
 // summary is run's one line on stderr.
 func (r *Report) summary() string {
-	parts := []string{}
+	var parts []string
 	if r.Resolve != nil {
 		parts = append(parts, r.Resolve.ReportLine())
 	}
-	if cl := r.ConfigList.summary(); cl != "" {
-		parts = append(parts, cl)
+	if r.List != nil {
+		parts = append(parts, fmt.Sprintf("%s: %d of %d entries kept", r.List.Var, len(r.List.Kept()), len(r.List.Entries)))
+	}
+	if n := len(r.Components); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d component file(s)", n))
 	}
 	switch {
-	case r.ProbeSkipped != "":
+	case r.Skipped != "":
 		parts = append(parts, "not probed")
 	case len(r.Probes) > 0:
 		ok := 0
@@ -103,115 +89,133 @@ func (r *Report) summary() string {
 		}
 		parts = append(parts, fmt.Sprintf("%d/%d probes ok", ok, len(r.Probes)))
 	}
+	if n := r.notProven(); n > 0 {
+		parts = append(parts, fmt.Sprintf("%d not proven", n))
+	}
 	return strings.Join(parts, "; ")
 }
 
-func (r *Report) writeJSON(w io.Writer) error {
-	out := struct {
-		*Report
-		Probes []probeJSON `json:"probes"`
-	}{Report: r, Probes: []probeJSON{}}
-	for _, p := range r.Probes {
-		out.Probes = append(out.Probes, probeJSON{
-			Provider: string(p.Provider), Label: p.Label, Method: p.Method, URL: p.URL, Status: p.Status,
-			Code: p.Code, Message: p.Message, Location: p.Location, Proxy: p.Proxy,
-			LatencyMS: float64(p.Latency.Microseconds()) / 1000, Attempts: p.Attempts,
-			Diagnosis: string(p.Diagnosis), Hint: p.Hint, Fingerprint: p.Fingerprint,
-		})
+func (r *Report) notProven() int {
+	n := 0
+	for _, s := range r.Verdict.Candidates {
+		if s.Status == verify.StatusNotProven {
+			n++
+		}
 	}
+	return n
+}
+
+// problems are the report's failures as JSON log records, with the fields
+// of the report: variable, source, fingerprint; provider, url, code, hint.
+func (r *Report) problems() []problem {
+	if r == nil {
+		return nil
+	}
+	var out []problem
+	if r.Resolve != nil {
+		for _, v := range r.Resolve.Vars {
+			if v.Error != "" {
+				out = append(out, problem{msg: v.Error, attrs: []any{"variable", v.Name, "source", v.Source}})
+			}
+		}
+	}
+	for _, p := range r.Probes {
+		if p.Err != nil {
+			out = append(out, problem{msg: p.Err.Error(), attrs: []any{"provider", string(p.API), "for", p.Label, "url", p.URL, "status", p.Status,
+				"code", p.Code, "diagnosis", string(p.Diagnosis), "hint", p.Hint, "fingerprint", p.Fingerprint}})
+		}
+	}
+	for i, s := range r.Verdict.Candidates {
+		if s.Status == verify.StatusFailed && !isProbeFailure(s.Err) {
+			c := r.Candidates[i]
+			out = append(out, problem{msg: s.Err.Error(), attrs: []any{"for", c.Label, "variable", cmp.Or(failedVar(s.Err), c.Names.Key)}})
+		}
+	}
+	return out
+}
+
+// isProbeFailure reports whether err came from a probe (reported with it).
+func isProbeFailure(err error) bool {
+	var ce *verify.CheckError
+	return err != nil && !errors.As(err, &ce)
+}
+
+// failedVar is the setting a check error names.
+func failedVar(err error) string {
+	var ce *verify.CheckError
+	if errors.As(err, &ce) {
+		return ce.Var
+	}
+	return ""
+}
+
+// writeJSON prints the report for `check --json`.
+func (r *Report) writeJSON(w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(r.view())
 }
 
-// colors are ANSI codes, used only on a terminal without NO_COLOR.
-type colors struct{ ok, bad, warn, dim, reset string }
-
-func useColor(w io.Writer, env map[string]string) colors {
-	f, isFile := w.(*os.File)
-	if _, no := env["NO_COLOR"]; no || !isFile || env["TERM"] == "dumb" {
-		return colors{}
-	}
-	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return colors{}
-	}
-	return colors{ok: "\x1b[32m", bad: "\x1b[31m", warn: "\x1b[33m", dim: "\x1b[2m", reset: "\x1b[0m"}
+// ProbeJSON is verify.Result as printed: durations in milliseconds, the
+// error as text.
+type probeJSON struct {
+	Provider    string  `json:"provider"`
+	Label       string  `json:"label"`
+	Method      string  `json:"method"`
+	URL         string  `json:"url"`
+	Status      int     `json:"status"`
+	Code        string  `json:"code,omitempty"`
+	Message     string  `json:"message,omitempty"`
+	Location    string  `json:"location,omitempty"`
+	Proxy       string  `json:"proxy,omitempty"`
+	LatencyMS   float64 `json:"latency_ms"`
+	Attempts    int     `json:"attempts"`
+	Requests    int     `json:"requests"`
+	Diagnosis   string  `json:"diagnosis"`
+	Hint        string  `json:"hint,omitempty"`
+	Note        string  `json:"note,omitempty"`
+	Fingerprint string  `json:"fingerprint,omitempty"`
 }
 
-func (r *Report) writeTable(w io.Writer, c colors) {
-	cfg := r.Config
-	if cfg == "" {
-		cfg = "(no config file)"
+func probeView(p verify.Result) probeJSON {
+	return probeJSON{
+		Provider: string(p.API), Label: p.Label, Method: p.Method, URL: p.URL, Status: p.Status,
+		Code: p.Code, Message: p.Message, Location: p.Location, Proxy: p.Proxy,
+		LatencyMS: float64(p.Latency.Microseconds()) / 1000, Attempts: p.Attempts, Requests: p.Requests,
+		Diagnosis: string(p.Diagnosis), Hint: p.Hint, Note: p.Note, Fingerprint: p.Fingerprint,
 	}
-	fmt.Fprintf(w, "keyexec %s — provider %s, config %s\n\n", version, r.Provider, cfg)
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	if r.Resolve != nil && len(r.Resolve.Vars) > 0 {
-		fmt.Fprintln(tw, "VARIABLE\tSOURCE\tFINGERPRINT\tNOTES")
-		for _, v := range r.Resolve.Vars {
-			notes := append([]string{}, v.Fixes...)
-			if v.Version != "" {
-				notes = append([]string{v.Version}, notes...)
-			}
-			fp := v.Fingerprint
-			if v.Error != "" {
-				fp = c.bad + "error" + c.reset
-				notes = append(notes, v.Error)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", v.Name, v.Source, fp, strings.Join(notes, "; "))
-		}
-		tw.Flush()
-		fmt.Fprintln(w)
+}
+
+// credentialJSON is one candidate as printed: where its credential came
+// from and how it ended, never its value.
+type credentialJSON struct {
+	Provider    string   `json:"provider,omitempty"`
+	Label       string   `json:"label"`
+	BaseURL     string   `json:"base_url,omitempty"`
+	Model       string   `json:"model,omitempty"`
+	KeyFrom     string   `json:"key_from,omitempty"`
+	Fingerprint string   `json:"fingerprint,omitempty"`
+	Status      string   `json:"status,omitempty"`
+	Reason      string   `json:"reason,omitempty"`
+	Notes       []string `json:"notes,omitempty"`
+}
+
+func (r *Report) credentialView(i int) credentialJSON {
+	c := r.Candidates[i]
+	s := r.status(i)
+	out := credentialJSON{Label: c.Label, Model: c.Model, KeyFrom: c.Origin, Status: string(s.Status), Reason: s.Reason, Notes: c.Notes}
+	if c.Client != nil {
+		out.Provider = string(c.Client.Name)
+		out.BaseURL = sources.DisplayURL(cmp.Or(c.BaseURL, c.Client.DefaultBase))
 	}
-	if r.Resolve != nil {
-		for _, n := range r.Resolve.Notes {
-			fmt.Fprintf(w, "%snote:%s %s\n", c.dim, c.reset, n)
-		}
-		if len(r.Resolve.Scrubbed) > 0 {
-			fmt.Fprintf(w, "%snot passed to the child:%s %s\n", c.dim, c.reset, strings.Join(r.Resolve.Scrubbed, ", "))
-		}
+	switch {
+	case !c.Token.IsZero():
+		out.Fingerprint = c.Token.Fingerprint()
+	case c.KeySet:
+		out.Fingerprint = c.Key.Fingerprint()
 	}
-	r.ConfigList.writeTable(w, c)
-	if len(r.Probes) > 0 {
-		fmt.Fprintln(tw, "PROBE\tFOR\tREQUEST\tSTATUS\tLATENCY\tRESULT")
-		for _, p := range r.Probes {
-			res := c.ok + string(p.Diagnosis) + c.reset
-			if p.Err != nil {
-				res = c.bad + string(p.Diagnosis) + c.reset + ": " + p.Hint
-			}
-			if p.Proxy != "" {
-				res += " (via proxy " + p.Proxy + ")"
-			}
-			status := "-"
-			if p.Status != 0 {
-				status = fmt.Sprint(p.Status)
-				if p.Code != "" {
-					status += " " + p.Code
-				}
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\n", p.Provider, p.Label, p.Method, p.URL, status, p.Latency.Round(time.Millisecond), res)
-		}
-		tw.Flush()
-		fmt.Fprintln(w)
-	} else if len(r.Targets) > 0 {
-		fmt.Fprintln(tw, "CREDENTIAL\tFOR\tBASE URL\tFINGERPRINT")
-		for _, t := range r.Targets {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", t.Provider, t.Label, t.BaseURL, t.Fingerprint)
-		}
-		tw.Flush()
-		fmt.Fprintln(w)
+	if c.NotProven != "" {
+		out.Reason = c.NotProven
 	}
-	if r.ProbeSkipped != "" {
-		fmt.Fprintf(w, "%sprobe: %s%s\n", c.warn, r.ProbeSkipped, c.reset)
-	}
-	for _, wmsg := range r.Warnings {
-		fmt.Fprintf(w, "%swarning:%s %s\n", c.warn, c.reset, wmsg)
-	}
-	if r.OK {
-		fmt.Fprintf(w, "%sok%s: run would start the command (exit 0)\n", c.ok, c.reset)
-		return
-	}
-	fmt.Fprintf(w, "%sfailed%s (exit %d): run would not start the command\n", c.bad, c.reset, r.ExitCode)
-	for _, e := range r.Errors {
-		fmt.Fprintf(w, "  - %s\n", e)
-	}
+	return out
 }

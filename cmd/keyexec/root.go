@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
+	"runtime/debug"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/keyexec/keyexec/sources"
+	"github.com/keyexec/keyexec/verify/provider"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -20,18 +24,34 @@ var version = "dev"
 type app struct {
 	environ []string          // keyexec's own environment
 	env     map[string]string // the same, by name (first occurrence wins)
-	stdout  io.Writer
-	stderr  io.Writer
-	started bool // a command's RunE began: errors before it are usage errors
+	out     *output           // stdout and stderr, through the redactor
+	rep     *Report           // the last pipeline's report, for JSON errors
+	started bool              // a command's RunE began: errors before it are usage errors
+	// release hands the stop signals back to their default action just
+	// before exec (set by main), so that no signal can be swallowed
+	// between the last check and the child.
+	release func()
 }
 
 // run is keyexec: it parses args, runs the command and returns the exit code.
 func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
-	a := &app{environ: environ, env: envMap(environ), stdout: stdout, stderr: stderr}
+	return runWith(ctx, args, environ, stdout, stderr, nil)
+}
+
+func runWith(ctx context.Context, args, environ []string, stdout, stderr io.Writer, release func()) (code int) {
+	a := &app{environ: environ, env: envMap(environ), out: newOutput(stdout, stderr), release: release}
+	a.out.guess(args, a.env)
+	defer a.out.flush()
+	defer func() {
+		if p := recover(); p != nil {
+			a.out.fail(fmt.Errorf("internal error (a bug in keyexec, please report it): %v\n%s", p, debug.Stack()), exitSoftware, nil)
+			code = exitSoftware
+		}
+	}()
 	root := a.rootCmd()
 	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetOut(a.out.stdout)
+	root.SetErr(a.out.stderr)
 	err := root.ExecuteContext(ctx)
 	if err != nil && !a.started {
 		err = &usageError{err}
@@ -42,10 +62,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	var quiet quietError
 	if err != nil && !errors.As(err, &quiet) {
-		fmt.Fprintln(stderr, "keyexec: "+indentJoined(err))
-		if code := exitCode(err); code == exitUsage {
-			fmt.Fprintln(stderr, "Run 'keyexec --help' for usage.")
-		}
+		a.out.fail(err, exitCode(err), a.rep)
 	}
 	return exitCode(err)
 }
@@ -54,14 +71,7 @@ func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "keyexec",
 		Short: "Resolve, repair and prove LLM credentials, then exec your AI app",
-		Long: `keyexec stands in front of an AI app (AutoGen, openai-python, anthropic):
-it resolves the credentials from Vault, AWS Secrets Manager, files or the
-environment, repairs whitespace and variable names, proves them with a live
-request to the provider, and only then execs the app.
-
-Exit codes: 64 usage, 69 a source or provider unreachable, 77 a credential
-rejected, 78 configuration or secret missing or malformed, 126 command not
-executable, 127 command not found; otherwise the app's own exit code.`,
+		Long: rootHelp(),
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},
@@ -75,13 +85,14 @@ executable, 127 command not found; otherwise the app's own exit code.`,
 // KEYEXEC_<NAME> variable and a config file key.
 func addFlags(fs *pflag.FlagSet) {
 	fs.String("config", "", "config file (default $KEYEXEC_CONFIG, else ./keyexec.yaml if present)")
-	fs.String("provider", "auto", "provider to check: auto|openai|azure|anthropic|none")
+	fs.String("provider", "auto", "providers to check: auto, none, or NAME[,NAME…] of "+strings.Join(provider.List(), ", "))
 	fs.Duration("timeout", 30*time.Second, "deadline for resolving every source")
 	fs.Bool("no-probe", false, "skip the live probe (offline checks only)")
 	fs.Duration("probe-timeout", 10*time.Second, "deadline for the live probe, retries included")
 	fs.String("model", "", "OpenAI model to check, or Azure deployment")
 	fs.String("log-level", "info", "debug|info|warn|error")
-	fs.String("log-format", "text", "text|json")
+	fs.String("log-format", "text", "text|json (json: every stderr line is one JSON object)")
+	fs.StringArray("component", nil, "AutoGen component file to check, FILE or FILE=ENV (ENV gets it resolved); repeatable")
 }
 
 func (a *app) runCmd() *cobra.Command {
@@ -104,7 +115,7 @@ summary goes to stderr.`,
 				return errors.New("run needs the command after --: keyexec run [flags] -- COMMAND [ARG...]")
 			}
 			if cmd.ArgsLenAtDash() > 0 {
-				return fmt.Errorf("unexpected %q before --: flags go before --, the command after it", args[0])
+				return fmt.Errorf("unexpected %s before --: flags go before --, the command after it", sources.ShowValue(args[0]))
 			}
 			if len(args) == 0 {
 				return errors.New("no command after --: keyexec run [flags] -- COMMAND [ARG...]")
@@ -154,30 +165,10 @@ func (a *app) versionCmd() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.started = true
-			fmt.Fprintln(a.stdout, "keyexec "+version)
+			fmt.Fprintln(a.out.stdout, "keyexec "+version)
 			return nil
 		},
 	}
-}
-
-// logger builds the logger and reports the configuration's warnings.
-func (c *Config) logger(w io.Writer) *slog.Logger {
-	log := newLogger(w, c.Log)
-	for _, msg := range c.warnings {
-		log.Warn(msg)
-	}
-	return log
-}
-
-// newLogger builds the slog logger on stderr from the log settings.
-func newLogger(w io.Writer, cfg LogConfig) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(cfg.Level))
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 func envMap(environ []string) map[string]string {
@@ -191,7 +182,25 @@ func envMap(environ []string) map[string]string {
 	return m
 }
 
-// indentJoined prints errors.Join results one per line.
-func indentJoined(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", "\n  ")
+// rootHelp is the root command's help: what keyexec does, its exit codes,
+// and every KEYEXEC_ variable (from the settings table).
+func rootHelp() string {
+	vars := extraEnv()
+	for _, s := range settings() {
+		vars = append(vars, envName(s.flag))
+	}
+	sort.Strings(vars)
+	return `keyexec stands in front of an AI app (AutoGen, AG2, openai-python, anthropic):
+it resolves the credentials from Vault, AWS Secrets Manager, files or the
+environment, repairs whitespace and variable names, proves them with a live
+request to the provider, and only then execs the app.
+
+Exit codes: 64 usage, 69 a source or provider unreachable, 77 a credential
+rejected, 78 configuration or secret missing or malformed, 126 command not
+executable, 127 command not found, 128+N stopped by signal N before the app
+started; otherwise the app's own exit code.
+
+Every flag is also a KEYEXEC_ variable and a config file key:
+  ` + strings.Join(vars, "\n  ") + `
+KEYEXEC_* variables are never passed to the app.`
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -29,7 +28,7 @@ func (a *app) supervise(cfg *Config) bool {
 // supervisor calls refresh on every period: the whole pipeline runs again
 // (resolve, checks, probe) and the child restarts only when a value changed
 // and the new values passed.
-func (a *app) runSupervised(ctx context.Context, cfg *Config, log *slog.Logger, argv, environ []string) error {
+func (a *app) runSupervised(ctx context.Context, cfg *Config, argv, environ []string) error {
 	restartSig, err := parseSignal(cfg.Supervise.RestartSignal)
 	if err != nil {
 		return configError("supervise.restart_signal: %v", err)
@@ -40,7 +39,7 @@ func (a *app) runSupervised(ctx context.Context, cfg *Config, log *slog.Logger, 
 	}
 	current := fingerprints(environ)
 	refresh := func(ctx context.Context) ([]string, bool, error) {
-		_, next, err := a.prepare(ctx, cfg, log)
+		_, next, err := a.prepare(ctx, cfg)
 		if err != nil {
 			return nil, false, err
 		}
@@ -52,7 +51,7 @@ func (a *app) runSupervised(ctx context.Context, cfg *Config, log *slog.Logger, 
 		return next, true, nil
 	}
 	opts := exec.SuperviseOptions{
-		Logger:        log,
+		Logger:        a.out.log,
 		Watch:         cfg.Supervise.Watch,
 		OnChange:      cfg.Supervise.OnChange,
 		RestartSignal: restartSig,
@@ -94,7 +93,7 @@ func parseSignal(name string) (os.Signal, error) {
 	if num, err := strconv.Atoi(name); err == nil && num > 0 && num < 65 {
 		return syscall.Signal(num), nil
 	}
-	return nil, errors.New("unknown signal " + name + ": use a name such as SIGTERM or SIGHUP")
+	return nil, errors.New("unknown signal " + sources.ShowValue(name) + ": use a name such as SIGTERM or SIGHUP")
 }
 
 var signalNames = map[syscall.Signal]string{

@@ -9,12 +9,15 @@
 //
 // Fetch reads each distinct (secret, version, region) once, with
 // BatchGetSecretValue when a region needs several current secrets and
-// GetSecretValue otherwise, and maps every AWS failure to a sources sentinel.
+// GetSecretValue otherwise, all in one round trip, and maps every AWS
+// failure to a sources sentinel: a stop to the *sources.StopError, a wrong
+// address (no such host, a certificate that does not verify, HTTPS to a
+// plain-HTTP server) to ErrInvalid at the first attempt, an unreachable
+// service to ErrUnavailable after the SDK's retries.
 package awssm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"sync"
@@ -25,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/middleware"
 
 	"github.com/keyexec/keyexec/sources"
 )
@@ -32,8 +36,11 @@ import (
 // Scheme is the reference scheme this source serves.
 const Scheme = "awssm"
 
-// defaultConcurrency bounds the calls in flight when Config.Concurrency is 0.
-const defaultConcurrency = 8
+// defaultConcurrency bounds the calls in flight when Config.Concurrency is
+// 0. It is the batch size, so that up to 20 distinct reads (current,
+// versioned or both, one batch and the rest GetSecretValue) cost one round
+// trip, far below Secrets Manager's request quotas.
+const defaultConcurrency = maxBatch
 
 // Config is the aws: section of keyexec's config file. Every field is
 // optional: an empty field leaves the SDK's own resolution in charge.
@@ -48,7 +55,7 @@ type Config struct {
 	Endpoint string `mapstructure:"endpoint"`
 	// AssumeRoleARN is a role to assume with STS before reading secrets.
 	AssumeRoleARN string `mapstructure:"assume_role_arn"`
-	// Concurrency bounds the Secrets Manager calls in flight (default 8).
+	// Concurrency bounds the Secrets Manager calls in flight (default 20).
 	Concurrency int `mapstructure:"concurrency"`
 }
 
@@ -70,6 +77,10 @@ type Source struct {
 	awsCfg    aws.Config
 	newClient func(region string) secretsAPI
 	clients   map[string]secretsAPI
+	// creds is what every region's client signs with, set by the first
+	// sdkClient: one credentials cache, so one STS call however many
+	// regions are read.
+	creds *taggedCredentials
 
 	// batchDenied remembers that BatchGetSecretValue was refused, so later
 	// fetches of this run go straight to GetSecretValue.
@@ -84,7 +95,7 @@ func New(_ context.Context, cfg Config) (*Source, error) {
 	if cfg.Endpoint != "" {
 		u, err := url.Parse(cfg.Endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("aws.endpoint %q is not an http(s) URL such as https://secretsmanager.eu-west-1.amazonaws.com: %w", cfg.Endpoint, sources.ErrInvalid)
+			return nil, fmt.Errorf("aws.endpoint %s is not an http(s) URL such as https://secretsmanager.eu-west-1.amazonaws.com: %w", shownEndpoint(cfg.Endpoint), sources.ErrInvalid)
 		}
 	}
 	if cfg.Concurrency < 0 {
@@ -107,7 +118,9 @@ func (s *Source) load(ctx context.Context) error {
 	if s.loaded {
 		return nil
 	}
-	var opts []func(*config.LoadOptions) error
+	// Every client the configuration builds gets finalNetErrors, the
+	// web identity STS client of the default chain included.
+	opts := []func(*config.LoadOptions) error{config.WithAPIOptions([]func(*middleware.Stack) error{finalNetErrors})}
 	if s.cfg.Region != "" {
 		opts = append(opts, config.WithRegion(s.cfg.Region))
 	}
@@ -116,7 +129,7 @@ func (s *Source) load(ctx context.Context) error {
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return fmt.Errorf("load the AWS configuration (profile %q): check aws.profile, AWS_PROFILE and ~/.aws/config: %w: %w", s.cfg.Profile, sources.ErrInvalid, err)
+		return fmt.Errorf("load the AWS configuration (profile %s): check aws.profile, AWS_PROFILE and ~/.aws/config: %w: %w", sources.ShowValue(s.cfg.Profile), sources.ErrInvalid, err)
 	}
 	s.awsCfg = awsCfg
 	s.region = awsCfg.Region
@@ -142,19 +155,18 @@ func (s *Source) client(region string) secretsAPI {
 
 // sdkClient builds a real client; called with s.mu held.
 func (s *Source) sdkClient(region string) secretsAPI {
-	if s.awsCfg.Credentials != nil {
-		if _, done := s.awsCfg.Credentials.(*taggedCredentials); !done {
-			creds := s.awsCfg.Credentials
-			if s.cfg.AssumeRoleARN != "" {
-				stsCfg := s.awsCfg.Copy()
-				if stsCfg.Region == "" {
-					stsCfg.Region = region // STS is regional; use the first secret's region
-				}
-				creds = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(stsCfg), s.cfg.AssumeRoleARN,
-					func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = "keyexec" }))
+	if s.creds == nil && s.awsCfg.Credentials != nil {
+		creds := s.awsCfg.Credentials
+		if s.cfg.AssumeRoleARN != "" {
+			stsCfg := s.awsCfg.Copy()
+			if stsCfg.Region == "" {
+				stsCfg.Region = region // STS is regional; use the first secret's region
 			}
-			s.awsCfg.Credentials = &taggedCredentials{inner: creds, role: s.cfg.AssumeRoleARN}
+			creds = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(stsCfg), s.cfg.AssumeRoleARN,
+				func(o *stscreds.AssumeRoleOptions) { o.RoleSessionName = "keyexec" }))
 		}
+		s.creds = &taggedCredentials{inner: creds, role: s.cfg.AssumeRoleARN}
+		s.awsCfg.Credentials = s.creds
 	}
 	return secretsmanager.NewFromConfig(s.awsCfg, func(o *secretsmanager.Options) {
 		// After the SDK resolved its client (defaults mode, CA bundle, proxy).
@@ -164,41 +176,4 @@ func (s *Source) sdkClient(region string) secretsAPI {
 			o.BaseEndpoint = aws.String(s.cfg.Endpoint)
 		}
 	})
-}
-
-// taggedCredentials marks failures to obtain credentials, which the SDK
-// reports as plain wrapped errors, so that they are not blamed on a secret.
-type taggedCredentials struct {
-	inner aws.CredentialsProvider
-	role  string
-}
-
-func (c *taggedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	creds, err := c.inner.Retrieve(ctx)
-	if err != nil {
-		return creds, &credentialsError{role: c.role, err: err}
-	}
-	return creds, nil
-}
-
-// credentialsError is a failure of the credential chain or of AssumeRole.
-type credentialsError struct {
-	role string
-	err  error
-}
-
-func (e *credentialsError) Error() string {
-	if e.role != "" {
-		return "assume role " + e.role + ": " + e.err.Error()
-	}
-	return e.err.Error()
-}
-
-func (e *credentialsError) Unwrap() error { return e.err }
-
-// isCredentialsError reports whether err came from obtaining credentials.
-func isCredentialsError(err error) (*credentialsError, bool) {
-	var ce *credentialsError
-	ok := errors.As(err, &ce)
-	return ce, ok
 }

@@ -3,19 +3,22 @@ package awssm_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/keyexec/keyexec/sources"
 	"github.com/keyexec/keyexec/sources/awssm"
 	"github.com/keyexec/keyexec/sources/awssm/awssmtest"
 )
 
-// createMany creates n JSON secrets holding keys k and j, and returns 25
-// style references: one #k per secret, then #j for the first extra ones.
+// createMany creates n JSON secrets holding keys k and j, and returns
+// references to them: one #k per secret, then #j for the first extra ones.
 func createMany(t *testing.T, moto *awssmtest.Moto, n, extra int) (refs, want []string) {
 	t.Helper()
 	for i := range n {
@@ -46,6 +49,78 @@ func TestMotoBatch(t *testing.T) {
 	if b, g := moto.Calls("BatchGetSecretValue"), moto.Calls("GetSecretValue"); b != 2 || g != 0 {
 		t.Errorf("25 refs across 21 secrets: %d BatchGetSecretValue and %d GetSecretValue calls, want 2 and 0", b, g)
 	}
+}
+
+// TestMotoOneRoundTrip counts the requests a fetch makes and holds them at
+// the proxy until all have arrived: a call made after another (a versioned
+// read waiting for the batch) never arrives, and the fetch fails at its
+// deadline. So passing proves one round trip, without timing anything.
+func TestMotoOneRoundTrip(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name             string
+		current, extra   int // current secrets (#k each), then #j refs to the first ones
+		previous, byID   int // AWSPREVIOUS and version-id refs to the first secrets
+		batches, singles int
+	}{
+		{"20 secrets, 25 refs", 20, 5, 0, 0, 1, 0},
+		{"20 secrets and 2 versioned refs", 20, 0, 1, 1, 1, 2},
+		{"2 secrets and their previous versions", 2, 0, 2, 0, 1, 2},
+		{"10 secrets and their previous versions", 10, 0, 10, 0, 1, 10},
+		{"1 secret and its previous version", 1, 0, 1, 0, 0, 2},
+		{"1 secret", 1, 1, 0, 0, 0, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			moto := awssmtest.Start(t)
+			refs, want := createMany(t, moto, tt.current, tt.extra)
+			ids := make([]string, max(tt.previous, tt.byID))
+			for i := range ids {
+				ids[i] = rotate(t, moto, moto.Name(fmt.Sprintf("s%02d", i)), i)
+			}
+			for i := range tt.previous {
+				refs = append(refs, "awssm://"+moto.Name(fmt.Sprintf("s%02d", i))+"?version-stage=AWSPREVIOUS#k")
+				want = append(want, fmt.Sprintf("k-value-%d", i))
+			}
+			for i := range tt.byID {
+				refs = append(refs, "awssm://"+moto.Name(fmt.Sprintf("s%02d", i))+"?version-id="+ids[i]+"#k")
+				want = append(want, fmt.Sprintf("k-value-%d", i))
+			}
+			moto.Gate(tt.batches + tt.singles)
+			res := fetch(t, newSource(t, moto, awssm.Config{Region: awssmtest.Region}), refs...)
+			for i := range res {
+				wantValue(t, res[i], want[i])
+			}
+			wantCounts := map[string]int{}
+			if tt.batches > 0 {
+				wantCounts["BatchGetSecretValue"] = tt.batches
+			}
+			if tt.singles > 0 {
+				wantCounts["GetSecretValue"] = tt.singles
+			}
+			if got := moto.Counts(); !maps.Equal(got, wantCounts) {
+				t.Errorf("%d refs: requests %v, want %v", len(refs), got, wantCounts)
+			}
+		})
+	}
+}
+
+// rotate gives secret a new current value and returns the id of the
+// version it replaced (now AWSPREVIOUS), which keeps the value createMany
+// gave it.
+func rotate(t *testing.T, moto *awssmtest.Moto, secret string, i int) string {
+	t.Helper()
+	ctx := context.Background()
+	old, err := moto.Client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(secret)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := moto.Client.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(secret),
+		SecretString: aws.String(fmt.Sprintf(`{"k":"k-value-%d","j":"j-value-%d","rotated":"yes"}`, i, i))}); err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(old.VersionId)
 }
 
 func TestMotoBatchPartialErrors(t *testing.T) {

@@ -38,13 +38,16 @@ func answer(size int, announce bool) http.HandlerFunc {
 }
 
 // TestNetworkFaults runs the real SDK against loopback servers that point
-// nowhere useful: each fault must end as ErrInvalid after a single attempt.
+// nowhere useful: each fault must end as ErrInvalid after a single attempt
+// (the SDK would retry a certificate or protocol failure as a connection
+// error, three times with backoff).
 func TestNetworkFaults(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name     string
 		handler  http.HandlerFunc
 		tls      bool
+		https    bool   // ask a plain-HTTP server over https://
 		endpoint string // instead of a server
 		sentinel error
 		says     []string
@@ -54,6 +57,7 @@ func TestNetworkFaults(t *testing.T) {
 		{name: "50 MiB announced", handler: answer(50<<20, true), sentinel: sources.ErrInvalid, says: []string{"larger than 4 MiB", "aws.endpoint"}, attempts: 1},
 		{name: "50 MiB streamed", handler: answer(50<<20, false), sentinel: sources.ErrInvalid, says: []string{"larger than 4 MiB", "aws.endpoint"}, attempts: 1},
 		{name: "self-signed certificate", handler: answer(1000, true), tls: true, sentinel: sources.ErrInvalid, says: []string{"does not verify", "AWS_CA_BUNDLE"}, attempts: 1},
+		{name: "https to a plain-HTTP server", handler: answer(1000, true), https: true, sentinel: sources.ErrInvalid, says: []string{"speaks plain HTTP, not HTTPS", "aws.endpoint"}, attempts: 1},
 		{name: "redirect loop", handler: func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, r.URL.RequestURI(), http.StatusTemporaryRedirect)
 		}, sentinel: sources.ErrInvalid, says: []string{"redirect (HTTP 307 to /)", "aws.endpoint"}, attempts: 1},
@@ -62,26 +66,9 @@ func TestNetworkFaults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			endpoint := tc.endpoint
-			var requests, conns atomic.Int64
+			endpoint, attempts := tc.endpoint, func() int64 { return 0 }
 			if endpoint == "" {
-				srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-					requests.Add(1)
-					tc.handler(w, r)
-				}))
-				srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
-					if s == http.StateNew {
-						conns.Add(1)
-					}
-				}
-				if tc.tls {
-					srv.Config.ErrorLog = log.New(io.Discard, "", 0) // handshake failures are the point
-					srv.StartTLS()
-				} else {
-					srv.Start()
-				}
-				t.Cleanup(srv.Close)
-				endpoint = srv.URL
+				endpoint, attempts = faultServer(t, tc.handler, tc.tls, tc.https)
 			}
 			src, err := New(context.Background(), Config{Endpoint: endpoint, Region: "us-east-1"})
 			if err != nil {
@@ -112,13 +99,41 @@ func TestNetworkFaults(t *testing.T) {
 					}
 				}
 			}
-			n := requests.Load()
-			if tc.tls {
-				n = conns.Load()
-			}
-			if tc.attempts > 0 && n != tc.attempts {
+			if n := attempts(); tc.attempts > 0 && n != tc.attempts {
 				t.Errorf("%d attempts, want %d (no retry)", n, tc.attempts)
 			}
 		})
 	}
+}
+
+// faultServer serves handler on loopback, over TLS with a self-signed
+// certificate when tls is set, and returns its URL (https:// on a plain
+// server when https is set) and a count of the attempts it saw: requests,
+// or connections when no request can get through.
+func faultServer(t *testing.T, handler http.HandlerFunc, tls, https bool) (string, func() int64) {
+	t.Helper()
+	var requests, conns atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		handler(w, r)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // handshake and protocol failures are the point
+	if tls {
+		srv.StartTLS()
+	} else {
+		srv.Start()
+	}
+	t.Cleanup(srv.Close)
+	switch {
+	case https:
+		return "https://" + srv.Listener.Addr().String(), conns.Load
+	case tls:
+		return srv.URL, conns.Load
+	}
+	return srv.URL, requests.Load
 }

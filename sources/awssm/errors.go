@@ -15,13 +15,19 @@ import (
 
 // classify maps the failure of a call that read secret (in region) to a
 // sources sentinel. AWS messages name secrets, actions and identities, never
-// secret values, so they are kept for the reader.
+// secret values, so they are kept for the reader; endpoints are shown with
+// sources.DisplayURL.
 func classify(ctx context.Context, secret, region string, err error) error {
 	where := fmt.Sprintf("secret %q in %s", secret, region)
+	if stop := sources.Stopped(ctx); stop != nil {
+		// The user stopped keyexec: this is no failure of AWS, whatever
+		// the SDK made of the cancelled call.
+		return fmt.Errorf("%s: %w", where, stop)
+	}
 	if ce, ok := isCredentialsError(err); ok {
 		return credentialsFailure(ctx, where, ce)
 	}
-	if e := classifyNetwork(where, err); e != nil {
+	if e := wrongAddress(where, smHint, err); e != nil {
 		return e
 	}
 	var respErr *smithyhttp.ResponseError
@@ -31,50 +37,88 @@ func classify(ctx context.Context, secret, region string, err error) error {
 		return fmt.Errorf("%s: Secrets Manager kept failing after retries (HTTP %d): %w: %w", where, respErr.HTTPStatusCode(), sources.ErrUnavailable, err)
 	}
 	if errors.As(err, &respErr) && respErr.HTTPStatusCode() >= 300 && respErr.HTTPStatusCode() < 400 {
-		return fmt.Errorf("%s: the endpoint answered with a redirect (HTTP %d%s): check aws.endpoint and AWS_ENDPOINT_URL: %w: %w",
-			where, respErr.HTTPStatusCode(), redirectTarget(respErr), sources.ErrInvalid, err)
+		return fmt.Errorf("%s: the endpoint answered with a redirect (HTTP %d%s): check %s: %w: %w",
+			where, respErr.HTTPStatusCode(), redirectTarget(respErr), smHint, sources.ErrInvalid, err)
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		return classifyAPI(where, apiErr)
 	}
 	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%s: Secrets Manager did not answer before the resolve deadline (--timeout): %w: %w", where, sources.ErrUnavailable, err)
+		return fmt.Errorf("%s: Secrets Manager%s did not answer before the resolve deadline (--timeout): %w: %w", where, at(err), sources.ErrUnavailable, err)
 	}
-	return fmt.Errorf("%s: cannot reach Secrets Manager (check the network, aws.endpoint and AWS_ENDPOINT_URL): %w: %w", where, sources.ErrUnavailable, err)
+	if sources.ClassifyNet(err) == sources.NetNone {
+		return fmt.Errorf("%s: the call to Secrets Manager%s failed: %w: %w", where, at(err), sources.ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: cannot reach Secrets Manager%s (%s) after retries: check the network and %s: %w: %w",
+		where, at(err), sources.NetReason(err), smHint, sources.ErrUnavailable, err)
 }
 
-// classifyNetwork maps the failures that say the configuration points to
-// the wrong place, as the Vault source and the provider probe do: a host
-// that does not resolve, a certificate that does not verify, an answer too
-// large to be Secrets Manager's. It returns nil for anything else.
-func classifyNetwork(where string, err error) error {
+// Where to look when an address is wrong, for Secrets Manager and for STS.
+const (
+	smHint  = "aws.endpoint, AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SECRETS_MANAGER and the region"
+	stsHint = "AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_STS and the region"
+)
+
+// wrongAddress maps the failures that say the configuration points to the
+// wrong place, final at the first attempt (sources.ClassifyNet, as for
+// Vault and the provider probe), and an answer too large to be AWS's. It
+// returns nil for anything else.
+func wrongAddress(where, hint string, err error) error {
 	var tooLarge *tooLargeError
 	if errors.As(err, &tooLarge) {
-		return fmt.Errorf("%s: the answer from %s is larger than %d MiB: check aws.endpoint and AWS_ENDPOINT_URL (a proxy or a wrong endpoint?): %w: %w",
-			where, tooLarge.Host, maxAnswer>>20, sources.ErrInvalid, err)
+		return fmt.Errorf("%s: the answer from %s is larger than %d MiB: check %s (a proxy or a wrong endpoint?): %w: %w",
+			where, tooLarge.Host, maxAnswer>>20, hint, sources.ErrInvalid, err)
 	}
-	if dns, ok := unknownHost(err); ok {
-		return fmt.Errorf("%s: host %s does not resolve: check aws.endpoint / AWS_ENDPOINT_URL / the region: %w: %w", where, dns.Name, sources.ErrInvalid, err)
-	}
-	if tlsProblem(err) {
-		return fmt.Errorf("%s: the endpoint's TLS certificate does not verify: check aws.endpoint / AWS_ENDPOINT_URL, "+
-			"or, behind a TLS-intercepting proxy, set AWS_CA_BUNDLE to its CA: %w: %w", where, sources.ErrInvalid, err)
+	switch sources.ClassifyNet(err) {
+	case sources.NetNoHost:
+		return fmt.Errorf("%s: %s: check %s: %w: %w", where, sources.NetReason(err), hint, sources.ErrInvalid, err)
+	case sources.NetTLS:
+		return fmt.Errorf("%s: the TLS certificate of %s does not verify: check %s, or, behind a TLS-intercepting proxy, set AWS_CA_BUNDLE to its CA: %w: %w",
+			where, orEndpoint(err), hint, sources.ErrInvalid, err)
+	case sources.NetProtocol:
+		return fmt.Errorf("%s: %s speaks plain HTTP, not HTTPS: write http:// if that is meant, or check %s: %w: %w",
+			where, orEndpoint(err), hint, sources.ErrInvalid, err)
 	}
 	return nil
 }
 
-// redirectTarget names where a redirect points, without its query.
+// at is " at URL" for the endpoint a transport failure names, or "".
+func at(err error) string {
+	if u := endpoint(err); u != "" {
+		return " at " + u
+	}
+	return ""
+}
+
+// orEndpoint is the endpoint a transport failure names, or "the endpoint".
+func orEndpoint(err error) string {
+	if u := endpoint(err); u != "" {
+		return u
+	}
+	return "the endpoint"
+}
+
+// endpoint is the URL of the request a transport failure names, as reports
+// may show it (no userinfo, no query).
+func endpoint(err error) string {
+	var ue *url.Error
+	if !errors.As(err, &ue) || ue.URL == "" {
+		return ""
+	}
+	return sources.DisplayURL(ue.URL)
+}
+
+// redirectTarget names where a redirect points, as reports may show it.
 func redirectTarget(respErr *smithyhttp.ResponseError) string {
 	if respErr.Response == nil {
 		return ""
 	}
-	u, err := url.Parse(respErr.Response.Header.Get("Location"))
-	if err != nil || u.String() == "" {
+	loc := respErr.Response.Header.Get("Location")
+	if loc == "" {
 		return ""
 	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return " to " + u.String()
+	return " to " + strings.TrimSuffix(sources.DisplayURL(loc), "?…")
 }
 
 // classifyAPI maps an error code of Secrets Manager, from a failed call or
@@ -99,15 +143,31 @@ func classifyAPI(where string, apiErr smithy.APIError) error {
 	}
 }
 
-// credentialsFailure reports that no usable credentials could be obtained.
+// credentialsFailure reports that no usable credentials could be obtained:
+// STS refused them (77), the STS address is wrong (78), STS did not answer
+// (69), or nothing in the chain holds any (78).
 func credentialsFailure(ctx context.Context, where string, ce *credentialsError) error {
 	var apiErr smithy.APIError
-	switch {
-	case errors.As(ce, &apiErr) && (isDenied(apiErr.ErrorCode()) || isCredentialCode(apiErr.ErrorCode())):
+	isAPI := errors.As(ce, &apiErr)
+	if isAPI && (isDenied(apiErr.ErrorCode()) || isCredentialCode(apiErr.ErrorCode())) {
 		return fmt.Errorf("%s: cannot get AWS credentials%s: %w: %w", where, caller(apiErr.ErrorMessage()), sources.ErrPermission, ce)
+	}
+	var op *smithy.OperationError
+	fromSTS := errors.As(ce, &op) && op.Service() == "STS"
+	what, hint := "cannot get AWS credentials", "AWS_CONTAINER_CREDENTIALS_FULL_URI and AWS_EC2_METADATA_SERVICE_ENDPOINT"
+	if fromSTS {
+		what, hint = "cannot get AWS credentials from STS", stsHint
+	}
+	if e := wrongAddress(where+": "+what, hint, ce); e != nil {
+		return e
+	}
+	switch {
 	case ctx.Err() != nil || errors.Is(ce, context.DeadlineExceeded):
-		return fmt.Errorf("%s: no AWS credentials before the resolve deadline: %w: %w", where, sources.ErrUnavailable, ce)
-	case errors.As(ce, &apiErr):
+		return fmt.Errorf("%s: no AWS credentials before the resolve deadline (--timeout): %w: %w", where, sources.ErrUnavailable, ce)
+	case fromSTS && sources.ClassifyNet(ce) != sources.NetNone:
+		return fmt.Errorf("%s: cannot reach STS%s (%s) for AWS credentials after retries: check the network and %s: %w: %w",
+			where, at(ce), sources.NetReason(ce), stsHint, sources.ErrUnavailable, ce)
+	case isAPI || fromSTS:
 		return fmt.Errorf("%s: cannot get AWS credentials: %w: %w", where, sources.ErrUnavailable, ce)
 	default:
 		return fmt.Errorf("%s: no AWS credentials found: set AWS_PROFILE or aws.profile, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with a role (EKS IRSA or Pod Identity, ECS task role, EC2 instance profile): %w: %w", where, sources.ErrInvalid, ce)
@@ -138,7 +198,9 @@ func isDenied(code string) bool {
 func isCredentialCode(code string) bool {
 	switch code {
 	case "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredTokenException", "ExpiredToken",
-		"InvalidSignatureException", "SignatureDoesNotMatch", "IncompleteSignature", "MissingAuthenticationToken":
+		"InvalidSignatureException", "SignatureDoesNotMatch", "IncompleteSignature", "MissingAuthenticationToken",
+		"InvalidIdentityToken", "IDPRejectedClaim": // STS refusing a web identity token
+
 		return true
 	}
 	return false
@@ -161,4 +223,13 @@ func batchEntryError(code, message string) smithy.APIError {
 		fault = smithy.FaultServer
 	}
 	return &smithy.GenericAPIError{Code: code, Message: message, Fault: fault}
+}
+
+// shownEndpoint shows a configured endpoint in an error: as a URL when it
+// parses as one (without userinfo or query), else as ShowValue shows a typo.
+func shownEndpoint(raw string) string {
+	if u, err := url.Parse(raw); err == nil && u.Host != "" {
+		return sources.DisplayURL(raw)
+	}
+	return sources.ShowValue(raw)
 }

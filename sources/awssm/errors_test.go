@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -43,13 +45,16 @@ func TestClassify(t *testing.T) {
 		{"server fault", nil, &types.InternalServiceError{Message: aws.String("x")}, sources.ErrUnavailable, nil},
 		{"scheduled for deletion", nil, &types.InvalidRequestException{Message: aws.String("marked for deletion")}, sources.ErrNotFound, []string{"deletion"}},
 		{"bad parameter", nil, &types.InvalidParameterException{Message: aws.String("bad")}, sources.ErrInvalid, nil},
-		{"network", nil, fmt.Errorf("operation error: %w", errors.New("dial tcp: connection refused")), sources.ErrUnavailable, []string{"cannot reach"}},
+		{"not a network failure", nil, fmt.Errorf("operation error: %w", errors.New("failed to decode response body")), sources.ErrUnavailable, []string{"the call to Secrets Manager failed"}},
 		{"unknown host", nil, wrapSend(&net.DNSError{Err: "no such host", Name: "secretsmanager.invalid", IsNotFound: true}), sources.ErrInvalid, []string{"secretsmanager.invalid does not resolve", "AWS_ENDPOINT_URL", "region"}},
 		{"dns server failure", nil, wrapSend(&net.DNSError{Err: "server misbehaving", Name: "secretsmanager.example", IsTemporary: true}), sources.ErrUnavailable, []string{"cannot reach"}},
 		{"unknown authority", nil, wrapSend(&tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}), sources.ErrInvalid, []string{"does not verify", "AWS_CA_BUNDLE"}},
 		{"bare unknown authority", nil, wrapSend(x509.UnknownAuthorityError{}), sources.ErrInvalid, []string{"AWS_CA_BUNDLE"}},
 		{"hostname mismatch", nil, wrapSend(x509.HostnameError{Certificate: &x509.Certificate{}, Host: "secretsmanager.example"}), sources.ErrInvalid, []string{"aws.endpoint"}},
 		{"expired certificate", nil, wrapSend(x509.CertificateInvalidError{Reason: x509.Expired}), sources.ErrInvalid, []string{"aws.endpoint"}},
+		{"https to a plain-HTTP server", nil, wrapSend(errors.New("http: server gave HTTP response to HTTPS client")), sources.ErrInvalid,
+			[]string{"https://secretsmanager.example/ speaks plain HTTP, not HTTPS", "aws.endpoint"}},
+		{"connection refused", nil, wrapSend(refused), sources.ErrUnavailable, []string{"cannot reach Secrets Manager at https://secretsmanager.example/ (connection refused) after retries"}},
 		{"answer too large", nil, wrapSend(&tooLargeError{Host: "127.0.0.1:9"}), sources.ErrInvalid, []string{"larger than 4 MiB", "127.0.0.1:9", "aws.endpoint"}},
 		{"redirect", nil, httpError(307, "https://elsewhere.example/p?X-Amz-Signature=abc"), sources.ErrInvalid, []string{"redirect (HTTP 307 to https://elsewhere.example/p)", "aws.endpoint"}},
 		{"redirect without location", nil, httpError(302, ""), sources.ErrInvalid, []string{"redirect (HTTP 302)"}},
@@ -57,6 +62,13 @@ func TestClassify(t *testing.T) {
 		{"no credentials", nil, &credentialsError{err: errors.New("no EC2 IMDS role found")}, sources.ErrInvalid, []string{"AWS_PROFILE", "IRSA", "ECS task role"}},
 		{"assume role denied", nil, &credentialsError{role: "arn:aws:iam::1:role/r", err: &smithy.GenericAPIError{Code: "AccessDenied", Message: denied}}, sources.ErrPermission, []string{"arn:aws:iam::1:role/r", user}},
 		{"credentials service down", nil, &credentialsError{err: &smithy.GenericAPIError{Code: "ServiceUnavailable", Fault: smithy.FaultServer}}, sources.ErrUnavailable, nil},
+		{"web identity token refused", nil, &credentialsError{err: &smithy.GenericAPIError{Code: "InvalidIdentityToken"}}, sources.ErrPermission, []string{"cannot get AWS credentials"}},
+		{"STS host does not resolve", nil, &credentialsError{err: stsSend(&net.DNSError{Err: "no such host", Name: "sts.invalid", IsNotFound: true})}, sources.ErrInvalid,
+			[]string{"cannot get AWS credentials from STS", "sts.invalid does not resolve", "AWS_ENDPOINT_URL_STS"}},
+		{"STS refuses connections", nil, &credentialsError{role: "arn:aws:iam::1:role/r", err: stsSend(refused)}, sources.ErrUnavailable,
+			[]string{"cannot reach STS at https://sts.example/ (connection refused)", "arn:aws:iam::1:role/r"}},
+		{"no instance metadata", nil, &credentialsError{err: &smithy.OperationError{ServiceID: "ec2imds", OperationName: "GetMetadata", Err: refused}}, sources.ErrInvalid,
+			[]string{"no AWS credentials found"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -76,6 +88,51 @@ func TestClassify(t *testing.T) {
 				if !strings.Contains(err.Error(), s) {
 					t.Errorf("classify = %q, does not mention %q", err, s)
 				}
+			}
+		})
+	}
+}
+
+// refused is a connection refused, as net.Dial reports it.
+var refused = &net.OpError{Op: "dial", Net: "tcp", Err: &os.SyscallError{Syscall: "connect", Err: syscall.ECONNREFUSED}}
+
+// stsSend wraps a transport failure as the STS client of a credentials
+// provider reports it.
+func stsSend(err error) error {
+	return &smithy.OperationError{ServiceID: "STS", OperationName: "AssumeRole",
+		Err: &smithyhttp.RequestSendError{Err: &url.Error{Op: "Post", URL: "https://sts.example/", Err: err}}}
+}
+
+// TestClassifyStop: whatever the SDK made of a call cut short by a stop, it
+// is the stop, and nothing a lenient policy could act on.
+func TestClassifyStop(t *testing.T) {
+	t.Parallel()
+	stopped, stop := context.WithCancelCause(context.Background())
+	stop(&sources.StopError{Signal: syscall.SIGINT})
+	for _, tt := range []struct {
+		name string
+		err  error
+	}{
+		{"cancelled call", fmt.Errorf("operation error: %w", context.Canceled)},
+		{"refused connection", wrapSend(refused)},
+		{"throttled", &smithy.GenericAPIError{Code: "ThrottlingException"}},
+		{"credentials", &credentialsError{role: "arn:aws:iam::1:role/r", err: context.Canceled}},
+		{"no credentials", &credentialsError{err: errors.New("no EC2 IMDS role found")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			err := classify(stopped, "prod/x", "eu-west-1", tt.err)
+			var se *sources.StopError
+			if !errors.As(err, &se) || se.Signal != syscall.SIGINT {
+				t.Fatalf("classify = %v, want the SIGINT stop", err)
+			}
+			for _, sentinel := range []error{sources.ErrUnavailable, sources.ErrPermission, sources.ErrInvalid, sources.ErrNotFound} {
+				if errors.Is(err, sentinel) {
+					t.Errorf("classify = %q is also %v", err, sentinel)
+				}
+			}
+			if !strings.Contains(err.Error(), `"prod/x" in eu-west-1`) {
+				t.Errorf("classify = %q does not name the secret and region", err)
 			}
 		})
 	}

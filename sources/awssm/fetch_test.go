@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,6 +39,7 @@ type store struct {
 	secrets  map[string]string
 	calls    []string
 	batchErr error
+	onGet    func(id string) error // if set, its error answers a Get
 }
 
 func (st *store) record(call string) {
@@ -51,6 +53,11 @@ func (st *store) api(region string) secretsAPI {
 		get: func(in *secretsmanager.GetSecretValueInput) (*secretsmanager.GetSecretValueOutput, error) {
 			id := aws.ToString(in.SecretId)
 			st.record(region + " Get " + id)
+			if st.onGet != nil {
+				if err := st.onGet(id); err != nil {
+					return nil, err
+				}
+			}
 			v, ok := st.secrets[id]
 			if !ok {
 				return nil, &types.ResourceNotFoundException{Message: aws.String("Secrets Manager can't find the specified secret.")}
@@ -193,6 +200,40 @@ func TestFetchResults(t *testing.T) {
 		if r.Ref.Raw != rs[i].Raw || r.Value.Reveal() != w.value || !errors.Is(r.Err, w.err) || (w.err == nil && r.Err != nil) || r.Version != w.version {
 			t.Errorf("result %d (%s) = %q, %v, %q; want %q, %v, %q", i, rs[i], r.Value.Reveal(), r.Err, r.Version, w.value, w.err, w.version)
 		}
+	}
+}
+
+// TestFetchAfterStop: a failure that came back before the stop, or a call
+// the stop cut short, is the stop; a value read is kept.
+func TestFetchAfterStop(t *testing.T) {
+	t.Parallel()
+	ctx, stop := context.WithCancelCause(context.Background())
+	st := &store{secrets: map[string]string{"a": "va"}, onGet: func(id string) error {
+		if id != "cut" {
+			return nil
+		}
+		stop(&sources.StopError{Signal: syscall.SIGTERM})
+		return fmt.Errorf("operation error Secrets Manager: GetSecretValue: %w", context.Canceled)
+	}}
+	src := fakeSource(st, "us-east-1")
+	rs := refs(t, "awssm://a?version-id=v1", "awssm://missing?version-id=v1", "awssm://cut?version-id=v1", "awssm://a#nokey?version-id=v1")
+	res, err := src.Fetch(ctx, rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].Err != nil || res[0].Value.Reveal() != "va" {
+		t.Errorf("%s: %v, want the value read", rs[0], res[0].Err)
+	}
+	for _, r := range res[1:] {
+		var se *sources.StopError
+		if !errors.As(r.Err, &se) || errors.Is(r.Err, sources.ErrNotFound) || errors.Is(r.Err, sources.ErrInvalid) || errors.Is(r.Err, sources.ErrUnavailable) {
+			t.Errorf("%s: %v, want the stop only", r.Ref, r.Err)
+		}
+	}
+	// A stopped run asks nothing more.
+	before := len(st.calls)
+	if res, _ = src.Fetch(ctx, rs[:1]); !errors.As(res[0].Err, new(*sources.StopError)) || len(st.calls) != before {
+		t.Errorf("fetch after the stop: %v and %d more calls, want the stop and none", res[0].Err, len(st.calls)-before)
 	}
 }
 

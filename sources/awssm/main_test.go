@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyexec/keyexec/internal/testenv"
 	"github.com/keyexec/keyexec/sources"
 	"github.com/keyexec/keyexec/sources/awssm"
 	"github.com/keyexec/keyexec/sources/awssm/awssmtest"
@@ -19,7 +20,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := testenv.Main(m)
 	awssmtest.Stop()
 	os.Exit(code)
 }

@@ -27,6 +27,10 @@ func TestMotoReads(t *testing.T) {
 	moto.CreateSecret(t, flat, `{"api_key":"sk-flat-0123456789abcdef","org":"org-flat"}`)
 	nested := moto.Name("nested")
 	moto.CreateSecret(t, nested, `{"llm":{"openai":{"key":"sk-nested-0123456789"}},"a/b":"slash"}`)
+	single := moto.Name("single")
+	moto.CreateSecret(t, single, ` {"api_key":"sk-single-0123456789abcdef"}`+"\n")
+	brace := moto.Name("brace")
+	moto.CreateSecret(t, brace, "{not json, a value that starts with a brace")
 	west := moto.Name("west")
 	if _, err := moto.Client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(west), SecretString: aws.String("west-value")},
 		func(o *secretsmanager.Options) { o.Region = "us-west-2" }); err != nil {
@@ -39,7 +43,9 @@ func TestMotoReads(t *testing.T) {
 		{"explicit AWSCURRENT", "awssm://" + plain + "?version-stage=AWSCURRENT", "sk-plain-0123456789abcdef"},
 		{"JSON key", "awssm://" + flat + "#api_key", "sk-flat-0123456789abcdef"},
 		{"other JSON key", "awssm://" + flat + "#org", "org-flat"},
-		{"whole JSON without a key", "awssm://" + flat, `{"api_key":"sk-flat-0123456789abcdef","org":"org-flat"}`},
+		{"one-field JSON without a key is that field", "awssm://" + single, "sk-single-0123456789abcdef"},
+		{"raw=true takes the whole JSON", "awssm://" + flat + "?raw=true", `{"api_key":"sk-flat-0123456789abcdef","org":"org-flat"}`},
+		{"text starting with a brace", "awssm://" + brace, "{not json, a value that starts with a brace"},
 		{"nested key", "awssm://" + nested + "#/llm/openai/key", "sk-nested-0123456789"},
 		{"escaped pointer", "awssm://" + nested + "#/a~1b", "slash"},
 		{"region option", "awssm://" + west + "?region=us-west-2", "west-value"},
@@ -108,6 +114,7 @@ func TestMotoFailures(t *testing.T) {
 		says     []string
 	}{
 		{"binary secret", "awssm://" + binary, sources.ErrInvalid, []string{binary, "SecretBinary", "SecretString"}},
+		{"JSON object without a key is no key", "awssm://" + jsonSecret, sources.ErrInvalid, []string{jsonSecret, "us-east-1", `"api_key", "n", "nested", "org"`, "#FIELD", "?raw=true"}},
 		{"missing secret", "awssm://" + missing + "#api_key", sources.ErrNotFound, []string{missing, "us-east-1"}},
 		{"missing key lists keys", "awssm://" + jsonSecret + "#apikey", sources.ErrNotFound, []string{jsonSecret, `"api_key", "n", "nested", "org"`}},
 		{"missing nested key", "awssm://" + jsonSecret + "#/nested/y", sources.ErrNotFound, []string{`"x"`}},

@@ -44,7 +44,12 @@ func (s *Source) Fetch(_ context.Context, refs []sources.Ref) ([]sources.Result,
 		case sources.IsRef(v):
 			out[i].Err = fmt.Errorf("%s: variable %s holds another reference; references are not followed: point at the final value: %w", ref, ref.Path, sources.ErrInvalid)
 		default:
-			out[i].Value = sources.NewSecret(v)
+			picked, err := sources.PickText(v, ref)
+			if err != nil {
+				out[i].Err = fmt.Errorf("%s: variable %s: %w", ref, ref.Path, err)
+				continue
+			}
+			out[i].Value = sources.NewSecret(picked)
 		}
 	}
 	return out, nil

@@ -78,11 +78,7 @@ func (s *Source) Fetch(ctx context.Context, refs []sources.Ref) ([]sources.Resul
 			out[i].Err = fmt.Errorf("%s: %w", ref, r.err)
 			continue
 		}
-		if ref.Field == "" {
-			out[i].Value = sources.NewSecret(string(r.data))
-			continue
-		}
-		if r.obj == nil {
+		if r.obj == nil && ref.Field != "" && ref.Query.Get("raw") != "true" {
 			obj, err := sources.ParseJSONObject(r.data)
 			if err != nil {
 				out[i].Err = fmt.Errorf("%s: %w", ref, err)
@@ -90,7 +86,7 @@ func (s *Source) Fetch(ctx context.Context, refs []sources.Ref) ([]sources.Resul
 			}
 			r.obj = obj
 		}
-		v, err := sources.PickField(r.obj, ref.Field)
+		v, err := pick(r.data, r.obj, ref)
 		if err != nil {
 			out[i].Err = fmt.Errorf("%s: %w", ref, err)
 			continue
@@ -98,6 +94,16 @@ func (s *Source) Fetch(ctx context.Context, refs []sources.Ref) ([]sources.Resul
 		out[i].Value = sources.NewSecret(v)
 	}
 	return out, nil
+}
+
+// pick selects what ref names from a file's content: a field of its JSON
+// object (parsed once per file), or the whole text as sources.PickText
+// takes it (a JSON object without #field is never a key).
+func pick(data []byte, obj map[string]any, ref sources.Ref) (string, error) {
+	if ref.Field != "" && obj != nil {
+		return sources.PickField(obj, ref.Field)
+	}
+	return sources.PickText(string(data), ref)
 }
 
 func (s *Source) path(ref sources.Ref) (string, error) {

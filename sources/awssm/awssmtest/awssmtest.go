@@ -1,32 +1,34 @@
-// Package awssmtest runs moto's Secrets Manager server (moto_server) for
-// tests, behind a small proxy that counts requests per operation and can
-// inject AWS errors.
+// Package awssmtest runs moto's Secrets Manager and STS server
+// (moto_server, from the pinned test environment) for tests, behind a Proxy
+// that counts requests per operation, can add latency or hold requests, and
+// can inject AWS errors.
 //
 // One moto_server serves a whole test binary: Start launches it on first use
 // on a free loopback port, and every test gets its own proxy, counters and
 // faults, so tests can run in parallel as long as they use distinct secret
-// names. Typical TestMain:
+// names. moto_server is found only through internal/testenv: without the
+// pinned environment Start skips the test, loudly, or fails it under CI=true.
+// Typical TestMain:
 //
 //	func TestMain(m *testing.M) {
 //		if err := awssmtest.IsolateEnv(); err != nil {
 //			fmt.Fprintln(os.Stderr, err)
 //			os.Exit(1)
 //		}
-//		code := m.Run()
+//		code := testenv.Main(m)
 //		awssmtest.Stop()
 //		os.Exit(code)
 //	}
 //
-// When moto_server is missing, Start skips the test, or fails it when CI=true.
+// StaticEnv, WebIdentityEnv, WriteToken and RoleARN give a benchmark, or
+// the end-to-end tests, what they need to run keyexec against moto with
+// static keys, with aws.assume_role_arn, or on the EKS web identity path.
 package awssmtest
 
 import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -34,6 +36,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/keyexec/keyexec/internal/testenv"
 )
 
 // Test credentials and region. moto accepts any credentials; these only
@@ -46,10 +50,12 @@ const (
 	AccountID = "123456789012"
 )
 
-// Moto is one test's view of the shared moto_server.
+// Moto is one test's view of the shared moto_server. Its Proxy's methods
+// (Calls, Counts, SetLatency, Gate, WaitCalls, Fail, DenyBatch, …) act on
+// this test's proxy only.
 type Moto struct {
 	// URL is the counting proxy in front of moto: give it as aws.endpoint or
-	// AWS_ENDPOINT_URL to the code under test.
+	// AWS_ENDPOINT_URL to the code under test. It serves STS too.
 	URL string
 	// ServerURL is moto itself; requests to it are not counted.
 	ServerURL string
@@ -57,7 +63,7 @@ type Moto struct {
 	// credentials: use it to create and rotate the test's secrets.
 	Client *secretsmanager.Client
 
-	proxy  *proxy
+	*Proxy
 	prefix string
 }
 
@@ -70,64 +76,29 @@ var started atomic.Int64
 // or the end of the binary.
 func Start(t testing.TB) *Moto {
 	t.Helper()
-	url, err := server()
-	switch {
-	case err == errMissing && os.Getenv("CI") == "true":
-		t.Fatalf("awssmtest: %v (CI=true: a missing moto_server fails instead of skipping)", err)
-	case err == errMissing:
-		t.Skipf("awssmtest: %v", err)
-	case err != nil:
+	url, err := server(testenv.Bin(t, "moto_server"))
+	if err != nil {
 		t.Fatalf("awssmtest: %v", err)
 	}
-	p := newProxy(url)
+	p, err := NewProxy(url)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ts := httptest.NewServer(p)
 	t.Cleanup(ts.Close)
+	t.Cleanup(p.Close) // before ts.Close, which waits for held requests
 	client := secretsmanager.New(secretsmanager.Options{
 		Region:       Region,
 		BaseEndpoint: aws.String(url),
 		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
 	})
 	prefix := fmt.Sprintf("awssmtest/%s-%d/", strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()), started.Add(1))
-	return &Moto{URL: ts.URL, ServerURL: url, Client: client, proxy: p, prefix: prefix}
+	return &Moto{URL: ts.URL, ServerURL: url, Client: client, Proxy: p, prefix: prefix}
 }
 
 // Name returns a secret name unique to this Moto: moto_server is shared by
 // every test of the binary, and by every run of go test -count=N.
 func (m *Moto) Name(suffix string) string { return m.prefix + suffix }
-
-// Calls returns how many requests for op ("GetSecretValue",
-// "BatchGetSecretValue", …) went through the proxy, including retries and
-// injected failures.
-func (m *Moto) Calls(op string) int { return m.proxy.calls(op) }
-
-// ResetCalls sets every counter back to zero.
-func (m *Moto) ResetCalls() { m.proxy.reset() }
-
-// DenyBatch makes the proxy answer BatchGetSecretValue with an
-// AccessDeniedException (as AWS does when the policy lacks
-// secretsmanager:BatchGetSecretValue), or stops doing so.
-func (m *Moto) DenyBatch(deny bool) {
-	if !deny {
-		m.proxy.setFault("BatchGetSecretValue", nil)
-		return
-	}
-	m.proxy.setFault("BatchGetSecretValue", &Fault{
-		Status:  400,
-		Code:    "AccessDeniedException",
-		Message: "User: arn:aws:iam::" + AccountID + ":user/awssmtest is not authorized to perform: secretsmanager:BatchGetSecretValue because no identity-based policy allows the secretsmanager:BatchGetSecretValue action",
-	})
-}
-
-// Fault is an AWS JSON error the proxy answers instead of forwarding.
-type Fault struct {
-	Status  int    // HTTP status, such as 400 or 503
-	Code    string // the __type, such as "ThrottlingException"
-	Message string
-}
-
-// Fail makes the proxy answer every op request with f; a nil f forwards
-// them to moto again.
-func (m *Moto) Fail(op string, f *Fault) { m.proxy.setFault(op, f) }
 
 // CreateSecret creates a secret with a SecretString and returns its ARN.
 func (m *Moto) CreateSecret(t testing.TB, name, value string) string {
@@ -141,64 +112,18 @@ func (m *Moto) CreateSecret(t testing.TB, name, value string) string {
 	return aws.ToString(out.ARN)
 }
 
-// Env is the environment for a child process (such as the keyexec binary)
-// that must read from this moto and nothing else: endpoint, region, test
-// credentials, no instance metadata, no shared config. Append it to the
-// child's environment; in os/exec the last value of a name wins.
-func (m *Moto) Env() []string {
-	env := []string{
-		"AWS_ENDPOINT_URL=" + m.URL,
-		"AWS_REGION=" + Region,
-	}
-	for _, kv := range isolation() {
-		env = append(env, kv[0]+"="+kv[1])
-	}
-	return env
-}
+// Env is StaticEnv for this Moto's proxy: the environment for a child
+// process (such as the keyexec binary) that must read from this moto with
+// the static test credentials, and nothing else.
+func (m *Moto) Env() []string { return StaticEnv(m.URL) }
 
-// IsolateEnv sets this process's environment so that the AWS SDK uses the
-// test credentials, never instance metadata, and no shared config, profile,
-// region or endpoint of the machine. Call it from TestMain: t.Setenv cannot
-// be used by parallel tests.
-func IsolateEnv() error {
-	for _, kv := range isolation() {
-		var err error
-		if kv[1] == "" {
-			err = os.Unsetenv(kv[0])
-		} else {
-			err = os.Setenv(kv[0], kv[1])
-		}
-		if err != nil {
-			return err
-		}
+// WebIdentityEnv is WebIdentityEnv for this Moto's proxy, with a token file
+// in t's temporary folder. In-process tests apply it with t.Setenv.
+func (m *Moto) WebIdentityEnv(t testing.TB) []string {
+	t.Helper()
+	token, err := WriteToken(t.TempDir())
+	if err != nil {
+		t.Fatalf("awssmtest: %v", err)
 	}
-	for _, name := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SECRETS_MANAGER"} {
-		if err := os.Unsetenv(name); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// isolation lists the variables that keep the SDK on test credentials and
-// off the network; an empty value means unset.
-func isolation() [][2]string {
-	nowhere := filepath.Join(os.TempDir(), "awssmtest-absent-"+strconv.Itoa(os.Getpid()))
-	return [][2]string{
-		{"AWS_ACCESS_KEY_ID", AccessKeyID},
-		{"AWS_SECRET_ACCESS_KEY", SecretAccessKey},
-		{"AWS_EC2_METADATA_DISABLED", "true"},
-		{"AWS_CONFIG_FILE", filepath.Join(nowhere, "config")},
-		{"AWS_SHARED_CREDENTIALS_FILE", filepath.Join(nowhere, "credentials")},
-		{"AWS_SESSION_TOKEN", ""},
-		{"AWS_PROFILE", ""},
-		{"AWS_DEFAULT_PROFILE", ""},
-		{"AWS_ROLE_ARN", ""},
-		{"AWS_WEB_IDENTITY_TOKEN_FILE", ""},
-		{"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", ""},
-		{"AWS_CONTAINER_CREDENTIALS_FULL_URI", ""},
-		{"AWS_ENDPOINT_URL_STS", ""},
-		{"AWS_MAX_ATTEMPTS", ""},
-		{"AWS_RETRY_MODE", ""},
-	}
+	return WebIdentityEnv(m.URL, token)
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
+	"github.com/keyexec/keyexec/internal/testenv"
 	"github.com/keyexec/keyexec/sources/awssm/awssmtest"
 )
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := testenv.Main(m)
 	awssmtest.Stop()
 	os.Exit(code)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"runtime"
 	"strconv"
@@ -13,13 +12,6 @@ import (
 	"syscall"
 	"time"
 )
-
-// knownPath is where the machine image installs moto_server when it is not
-// on PATH.
-const knownPath = "/root/.pyenv/shims/moto_server"
-
-// errMissing means moto_server is not installed.
-var errMissing = errors.New("moto_server not found on PATH or at " + knownPath + " (pip install 'moto[server]')")
 
 // shared is the one moto_server of this test binary.
 var shared struct {
@@ -32,19 +24,12 @@ var shared struct {
 	out  *tailBuffer
 }
 
-// server starts moto_server on first use and returns its URL.
-func server() (string, error) {
+// server starts moto_server (the pinned environment's, at path) on first
+// use and returns its URL.
+func server(path string) (string, error) {
 	shared.once.Do(func() {
 		shared.mu.Lock()
 		defer shared.mu.Unlock()
-		path, err := exec.LookPath("moto_server")
-		if err != nil {
-			if _, statErr := os.Stat(knownPath); statErr != nil {
-				shared.err = errMissing
-				return
-			}
-			path = knownPath
-		}
 		// A port picked then released can be taken by someone else before
 		// moto binds it; try a few.
 		for range 3 {

@@ -1,0 +1,22 @@
+package provider
+
+// mistral is Mistral AI, as mistralai reads it: MISTRAL_API_KEY only, the
+// base URL is an argument (src: mistralai/client-python
+// utils/security.py, sdkconfiguration.py). Its keys have no documented
+// shape (32 letters and digits, like Azure's), so nothing is inferred
+// from one.
+func mistral() *Unit {
+	return &Unit{
+		Name: Mistral, Title: "Mistral", SDK: "mistralai",
+		Vars: []Var{
+			{Name: "MISTRAL_API_KEY", Role: RoleKey, ReadBy: readBy("mistralai", ByAG2, ByLiteLLM)},
+		},
+		Detect:      []string{"MISTRAL_API_KEY"},
+		DefaultBase: "https://api.mistral.ai",
+		CompatBase:  "https://api.mistral.ai/v1",
+		Hosts:       []string{"api.mistral.ai"},
+		KeyHelp:     "get a Mistral key at https://console.mistral.ai/api-keys",
+		AG2:         AG2{Types: []string{"mistral"}, KeyEnv: "MISTRAL_API_KEY"},
+		probe:       listProbe{unit: Mistral, native: "v1/models", compat: "models", byID: true},
+	}
+}
