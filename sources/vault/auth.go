@@ -17,10 +17,6 @@ import (
 	"github.com/keyexec/keyexec/sources"
 )
 
-// revokeTimeout bounds the revoke-self call after the reads, which runs even
-// when the fetch's context has expired.
-const revokeTimeout = 2 * time.Second
-
 // tokenInvalid is tokenInfo's answer when Vault does not know the token.
 const tokenInvalid = "the token is invalid, expired or revoked"
 
@@ -29,9 +25,10 @@ type session struct {
 	src    *Source
 	client *api.Client
 	who    string   // the auth method, for errors: "the token from VAULT_TOKEN"
-	owned  bool     // the token came from a login: revoke it afterwards
+	owned  bool     // the token came from a login: Finish revokes it
 	creds  []string // credential values to keep out of error text
-	mounts mountCache
+	mounts mountTable
+	slots  chan struct{} // one per request in flight, Config.Concurrency of them
 
 	lookupOnce sync.Once
 	lookup     string // what lookup-self says about the token, for 403s
@@ -44,7 +41,7 @@ func (s *Source) login(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	ss := &session{src: s, client: c}
+	ss := &session{src: s, client: c, slots: make(chan struct{}, s.set.concurrency)}
 	switch s.set.auth {
 	case "token":
 		tok, who, err := s.userToken()
@@ -119,18 +116,25 @@ func (s *Source) loginKubernetes(ctx context.Context, ss *session) error {
 // doLogin logs in with retries and sets the client's token.
 func (ss *session) doLogin(ctx context.Context, method api.AuthMethod, name, hint string) error {
 	var secret *api.Secret
-	err := retry(ctx, func(ctx context.Context) error {
+	err := retry(ctx, func(ctx context.Context) (string, error) {
 		var err error
 		secret, err = ss.client.Auth().Login(ctx, method)
-		return err
+		return "", err
 	})
-	where := fmt.Sprintf("vault %s login at %s/v1/auth/%s/login", name, ss.src.set.address, ss.src.set.authMount)
+	set := ss.src.set
+	where := fmt.Sprintf("vault %s login at %s/v1/auth/%s/login", name, set.display, set.authMount)
 	if err != nil {
 		var re *api.ResponseError
-		if errors.As(err, &re) && (re.StatusCode == 400 || re.StatusCode == 401 || re.StatusCode == 403) {
+		switch {
+		case sources.Stopped(ctx) != nil || ss.configProblem(err, where) != nil:
+			return ss.describe(ctx, err, where)
+		case errors.As(err, &re) && (re.StatusCode == 400 || re.StatusCode == 401 || re.StatusCode == 403):
+			if re.StatusCode == 403 {
+				// Vault answers 403 for a mount where no auth method is, too.
+				hint += fmt.Sprintf("; or no %s auth method is mounted at auth/%s: check vault.mount", name, set.authMount)
+			}
 			return &vaultError{msg: fmt.Sprintf("%s: rejected (%d %s): %s", where, re.StatusCode, ss.redact(vaultMessages(re)), hint), kind: sources.ErrPermission, cause: err}
-		}
-		if errors.As(err, &re) && re.StatusCode == 404 {
+		case errors.As(err, &re) && re.StatusCode == 404:
 			return &vaultError{msg: fmt.Sprintf("%s: no auth method is mounted there (404): check vault.mount", where), kind: sources.ErrInvalid, cause: err}
 		}
 		return ss.describe(ctx, err, where)
@@ -141,24 +145,6 @@ func (ss *session) doLogin(ctx context.Context, method api.AuthMethod, name, hin
 	ss.owned = true
 	ss.creds = append(ss.creds, secret.Auth.ClientToken)
 	return nil
-}
-
-// close revokes a token obtained by login, unless revoke_token is false.
-// It runs after the reads even if ctx has expired, with its own short bound.
-func (ss *session) close(ctx context.Context) {
-	if !ss.owned || !ss.src.set.revoke {
-		return
-	}
-	timeout := revokeTimeout
-	if ctx.Err() != nil {
-		timeout = revokeTimeout / 4 // past the deadline already: a last short try
-	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	if err := ss.client.Auth().Token().RevokeSelfWithContext(rctx, ""); err != nil {
-		ss.src.log.Warn("could not revoke the Vault token keyexec logged in with; it stays valid until its TTL ends",
-			"vault", ss.src.set.address, "error", ss.redact(err.Error()))
-	}
 }
 
 // tokenInfo says, once per session, what Vault knows of the token, to
@@ -183,14 +169,15 @@ func (ss *session) tokenInfo(ctx context.Context) string {
 	return ss.lookup
 }
 
-// redact replaces any credential this session used with its fingerprint.
+// redact replaces any credential this session used with its fingerprint,
+// and masks URL userinfo and key-like runs in text from Vault or the SDK.
 func (ss *session) redact(s string) string {
 	for _, c := range ss.creds {
 		if len(c) >= 4 {
 			s = strings.ReplaceAll(s, c, sources.Fingerprint(c))
 		}
 	}
-	return s
+	return redactURLs(s)
 }
 
 func fileExists(p string) bool {

@@ -15,6 +15,7 @@ type tooLargeError = bounded.TooLargeError
 // Content-Length says so, else when the reader gets there.
 type boundedTransport struct{ next http.RoundTripper }
 
+// RoundTrip sends r and bounds the answer's body.
 func (t *boundedTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(r)
 	if err != nil {

@@ -30,7 +30,10 @@ const (
 // settings is Config with every fallback applied and checked.
 type settings struct {
 	address     string
+	addrFrom    string // "vault.address", "VAULT_ADDR", or "" for the CLI default
+	display     string // address as messages show it: sources.DisplayURL, never userinfo
 	namespace   string
+	nsFrom      string // "vault.namespace" or "VAULT_NAMESPACE"
 	auth        string // "token", "approle" or "kubernetes"
 	authMount   string
 	tokenFile   string // vault.token_file
@@ -59,7 +62,9 @@ func resolveSettings(cfg Config) (settings, error) {
 	}
 	s := settings{
 		address:     firstOf(cfg.Address, get("VAULT_ADDR"), defaultAddress),
+		addrFrom:    pickFrom(cfg.Address, "vault.address", get("VAULT_ADDR"), "VAULT_ADDR"),
 		namespace:   strings.Trim(firstOf(cfg.Namespace, get("VAULT_NAMESPACE")), "/"),
+		nsFrom:      pickFrom(cfg.Namespace, "vault.namespace", get("VAULT_NAMESPACE"), "VAULT_NAMESPACE"),
 		auth:        strings.ToLower(firstOf(cfg.Auth, "token")),
 		tokenFile:   cfg.TokenFile,
 		envToken:    get("VAULT_TOKEN"),
@@ -78,9 +83,10 @@ func resolveSettings(cfg Config) (settings, error) {
 	if s.concurrency <= 0 {
 		s.concurrency = defaultConcurrency
 	}
+	s.display = sources.DisplayURL(s.address)
 	u, err := url.Parse(s.address)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "unix") || (u.Host == "" && u.Scheme != "unix") {
-		return bad("address %q is not a URL such as https://vault.example.com:8200 (vault.address or VAULT_ADDR)", s.address)
+		return bad("address %s (from %s) is not a URL such as https://vault.example.com:8200", showAddress(s.address), s.addrName())
 	}
 	switch s.auth {
 	case "token":
@@ -110,7 +116,17 @@ func resolveSettings(cfg Config) (settings, error) {
 		}
 		s.kvVersion[strings.Trim(mount, "/")] = v
 	}
-	s.tls = api.TLSConfig{
+	if s.tls, err = tlsSettings(get); err != nil {
+		return settings{}, err
+	}
+	t := s.tls
+	s.tlsSet = t.CACert != "" || t.CAPath != "" || t.ClientCert != "" || t.TLSServerName != "" || t.Insecure
+	return s, nil
+}
+
+// tlsSettings reads the Vault CLI's TLS variables.
+func tlsSettings(get func(string) string) (api.TLSConfig, error) {
+	t := api.TLSConfig{
 		CACert:        get("VAULT_CACERT"),
 		CAPath:        get("VAULT_CAPATH"),
 		ClientCert:    get("VAULT_CLIENT_CERT"),
@@ -118,16 +134,15 @@ func resolveSettings(cfg Config) (settings, error) {
 		TLSServerName: get("VAULT_TLS_SERVER_NAME"),
 	}
 	if v := get("VAULT_SKIP_VERIFY"); v != "" {
-		if s.tls.Insecure, err = strconv.ParseBool(v); err != nil {
-			return bad("VAULT_SKIP_VERIFY=%q is not a boolean", v)
+		var err error
+		if t.Insecure, err = strconv.ParseBool(v); err != nil {
+			return t, fmt.Errorf("vault config: VAULT_SKIP_VERIFY=%s is not a boolean: %w", sources.ShowValue(v), sources.ErrInvalid)
 		}
 	}
-	if (s.tls.ClientCert == "") != (s.tls.ClientKey == "") {
-		return bad("VAULT_CLIENT_CERT and VAULT_CLIENT_KEY must be set together")
+	if (t.ClientCert == "") != (t.ClientKey == "") {
+		return t, fmt.Errorf("vault config: VAULT_CLIENT_CERT and VAULT_CLIENT_KEY must be set together: %w", sources.ErrInvalid)
 	}
-	t := s.tls
-	s.tlsSet = t.CACert != "" || t.CAPath != "" || t.ClientCert != "" || t.TLSServerName != "" || t.Insecure
-	return s, nil
+	return t, nil
 }
 
 // httpClient returns a copy of cfg.HTTPClient, or a client of our own whose
@@ -228,7 +243,7 @@ func (s *Source) newClient() (*api.Client, error) {
 	}
 	c, err := api.NewClient(conf)
 	if err != nil {
-		return nil, fmt.Errorf("vault client for %s: %w: %w", s.set.address, err, sources.ErrInvalid)
+		return nil, fmt.Errorf("vault client for %s: %s: %w", s.set.display, redactURLs(err.Error()), sources.ErrInvalid)
 	}
 	c.SetHeaders(http.Header{api.RequestHeaderName: []string{"true"}})
 	c.ClearToken()
@@ -261,6 +276,48 @@ func credentialFileError(path, what string, err error) error {
 			what, path, os.Getuid(), sources.ErrPermission, err)
 	}
 	return fmt.Errorf("read %s file %s: %w: %w", what, path, sources.ErrInvalid, err)
+}
+
+// addrName names where the address came from, for messages that say what
+// to fix.
+func (s settings) addrName() string {
+	if s.addrFrom == "" {
+		return "VAULT_ADDR or vault.address"
+	}
+	return s.addrFrom
+}
+
+// defaultHint explains a failed connection to an address nobody set: the
+// Vault CLI's default was tried, and where to set the right one.
+func (s settings) defaultHint() string {
+	if s.addrFrom != "" {
+		return ""
+	}
+	return "; no Vault address is configured (neither VAULT_ADDR nor vault.address is set), so keyexec tried the Vault CLI default " +
+		defaultAddress + ": set VAULT_ADDR or vault.address to your Vault"
+}
+
+// showAddress shows a malformed address so that the user sees the typo,
+// unless it may hold credentials (userinfo, or anything key-like).
+func showAddress(raw string) string {
+	if strings.Contains(raw, "@") {
+		return sources.DisplayURL(raw)
+	}
+	return sources.ShowValue(raw)
+}
+
+// redactURLs masks URL userinfo and anything key-like in text from a
+// library (which may quote the request URL).
+func redactURLs(s string) string { return sources.NewRedactor().Redact(s) }
+
+// pickFrom names the first set value's origin.
+func pickFrom(pairs ...string) string {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if pairs[i] != "" {
+			return pairs[i+1]
+		}
+	}
+	return ""
 }
 
 func firstOf(vals ...string) string {

@@ -10,41 +10,87 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyexec/keyexec/internal/testenv"
 	"github.com/keyexec/keyexec/sources"
 	"github.com/keyexec/keyexec/sources/vault/vaulttest"
 )
 
-// harness is a Vault to test against: the fake by default, or a real dev
-// server when KEYEXEC_TEST_VAULT_ADDR and KEYEXEC_TEST_VAULT_TOKEN are set.
-// Each harness works under its own random prefix, so tests can run in
-// parallel against one real server.
+func TestMain(m *testing.M) {
+	code := testenv.Main(m)
+	vaulttest.StopShared()
+	os.Exit(code)
+}
+
+// harness is a Vault to test against. Real servers are OpenBao from the
+// pinned environment (shared, or the test's own) and, when
+// KEYEXEC_TEST_VAULT_ADDR and KEYEXEC_TEST_VAULT_TOKEN are set, that
+// HashiCorp Vault too; the fake serves only what a real server cannot be
+// made to do. Each harness works under its own random prefix, so tests run
+// in parallel against one server.
 type harness struct {
+	name  string // "openbao", "vault" or "fake"
 	addr  string
 	root  string
-	fake  *vaulttest.Server // nil against a real Vault
 	admin *vaulttest.Admin
 	id    string
+	fake  *vaulttest.Server  // the fake only
+	bao   *vaulttest.OpenBao // OpenBao only
 }
 
-func newHarness(t *testing.T) *harness {
+// onRealVaults runs f as a parallel subtest against every real server
+// there is: OpenBao (skipped, or failed under CI, without the pinned
+// environment) and the HashiCorp Vault named by KEYEXEC_TEST_VAULT_*.
+func onRealVaults(t *testing.T, f func(t *testing.T, h *harness)) {
 	t.Helper()
-	h := &harness{id: "t" + randHex(6)}
-	if addr, tok := os.Getenv("KEYEXEC_TEST_VAULT_ADDR"), os.Getenv("KEYEXEC_TEST_VAULT_TOKEN"); addr != "" && tok != "" {
-		h.addr, h.root = addr, tok
-		h.admin = &vaulttest.Admin{Addr: addr, Token: tok}
-		h.admin.EnableKV(t, "secret", 2) // a dev server has it already
-		return h
+	forRealVaults(t, true, f)
+}
+
+// forRealVaults is onRealVaults with the subtests parallel or not (a test
+// that sets the process environment may not run parallel subtests).
+func forRealVaults(t *testing.T, parallel bool, f func(t *testing.T, h *harness)) {
+	t.Helper()
+	t.Run("openbao", func(t *testing.T) {
+		if parallel {
+			t.Parallel()
+		}
+		b := vaulttest.SharedOpenBao(t)
+		f(t, &harness{name: "openbao", addr: b.URL, root: b.RootToken, admin: b.Admin(), id: newID(), bao: b})
+	})
+	addr, tok := os.Getenv("KEYEXEC_TEST_VAULT_ADDR"), os.Getenv("KEYEXEC_TEST_VAULT_TOKEN")
+	if addr == "" || tok == "" {
+		return
 	}
-	h.fake = vaulttest.New(t)
-	h.addr, h.root, h.admin = h.fake.URL, h.fake.RootToken, h.fake.Admin()
-	return h
+	t.Run("vault", func(t *testing.T) {
+		if parallel {
+			t.Parallel()
+		}
+		h := &harness{name: "vault", addr: addr, root: tok, admin: &vaulttest.Admin{Addr: addr, Token: tok}, id: newID()}
+		h.admin.EnableKV(t, "secret", 2) // a dev server has it already
+		f(t, h)
+	})
 }
 
-// fakeOnly skips a case that needs the fake's controls or counters.
-func (h *harness) fakeOnly(t *testing.T, why string) {
+// ownOpenBao is an OpenBao of the test's own, for what would disturb the
+// shared one (sealing) or needs other settings (TLS).
+func ownOpenBao(t *testing.T, opts ...vaulttest.BaoOption) *harness {
 	t.Helper()
-	if h.fake == nil {
-		t.Skipf("fake only against a real Vault: %s", why)
+	b := vaulttest.StartOpenBao(t, opts...)
+	return &harness{name: "openbao", addr: b.URL, root: b.RootToken, admin: b.Admin(), id: newID(), bao: b}
+}
+
+// fakeVault is the fake, for faults no real server produces on demand.
+func fakeVault(t *testing.T, opts ...vaulttest.Option) *harness {
+	t.Helper()
+	f := vaulttest.New(t, opts...)
+	return &harness{name: "fake", addr: f.URL, root: f.RootToken, admin: f.Admin(), id: newID(), fake: f}
+}
+
+// needNamespaces skips a case on a server without namespaces (HashiCorp
+// Vault's community edition); OpenBao and the fake have them.
+func (h *harness) needNamespaces(t *testing.T) {
+	t.Helper()
+	if !h.admin.NamespacesSupported(t) {
+		t.Skipf("%s at %s has no namespaces (Vault Enterprise or OpenBao have them)", h.name, h.addr)
 	}
 }
 
@@ -55,7 +101,9 @@ func (h *harness) path(rest string) string { return h.id + "/" + rest }
 // passed as VAULT_TOKEN.
 func (h *harness) source(t *testing.T, cfg Config) *Source {
 	t.Helper()
-	cfg.Address = h.addr
+	if cfg.Address == "" {
+		cfg.Address = h.addr
+	}
 	if cfg.Env == nil {
 		cfg.Env = map[string]string{"VAULT_TOKEN": h.root}
 	}
@@ -63,6 +111,7 @@ func (h *harness) source(t *testing.T, cfg Config) *Source {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	t.Cleanup(func() { _ = s.Finish(context.Background()) })
 	return s
 }
 
@@ -101,6 +150,14 @@ func fetchOne(t *testing.T, s *Source, raw string) (string, string, error) {
 	return res[0].Value.Reveal(), res[0].Version, res[0].Err
 }
 
+// wantValue checks a fetch's value.
+func wantValue(t *testing.T, got string, err error, want string) {
+	t.Helper()
+	if err != nil || got != want {
+		t.Fatalf("got %s, %v; want %s", sources.Fingerprint(got), err, sources.Fingerprint(want))
+	}
+}
+
 // wantErr checks that err wraps sentinel and mentions every word of want.
 func wantErr(t *testing.T, err, sentinel error, want ...string) {
 	t.Helper()
@@ -117,6 +174,8 @@ func wantErr(t *testing.T, err, sentinel error, want ...string) {
 		}
 	}
 }
+
+func newID() string { return "t" + randHex(6) }
 
 func randHex(n int) string {
 	b := make([]byte, n)

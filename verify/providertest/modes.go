@@ -11,6 +11,23 @@ import (
 // defaultHugeSize is the HugeBody size when Key.Size is zero.
 const defaultHugeSize = 50 << 20
 
+// faults is how one provider words the failure modes every kind shares.
+// Each kind builds one; mode does the rest (Times counting, transport
+// faults), so a new provider writes only its bodies.
+type faults struct {
+	reject    func(w http.ResponseWriter, cred string) // InvalidKey: as for an unknown key
+	noQuota   func(w http.ResponseWriter)
+	rateLimit func(w http.ResponseWriter, retryAfter string)
+	forbidden func(w http.ResponseWriter)
+	server    func(w http.ResponseWriter, status int)
+	// quotaOnChat: NoQuota shows only on generation requests; listings and
+	// key info answer 200, as real providers do (a key without credit
+	// still lists models).
+	quotaOnChat bool
+	// noRetryAfter: the provider puts the delay in the body only (Google).
+	noRetryAfter bool
+}
+
 // readSmall reads up to 64 KiB of a request body for the log.
 func readSmall(r *http.Request) string {
 	if r.Body == nil {
@@ -20,33 +37,27 @@ func readSmall(r *http.Request) string {
 	return string(b)
 }
 
-// fail writes an error in the provider's own format: OpenAI
-// {"error":{message,type,param,code}} (code "" is null), Azure
-// {"error":{code,message}}, Anthropic {"type":"error","error":{type,message}}
-// (code is the error type).
-func (s *Server) fail(w http.ResponseWriter, status int, typ, code, msg string) {
-	var body any
-	switch s.Kind {
-	case Azure:
-		body = map[string]any{"error": map[string]any{"code": code, "message": msg}}
-	case Anthropic:
-		body = map[string]any{"type": "error", "error": map[string]any{"type": code, "message": msg}}
-	default:
-		var c any
-		if code != "" {
-			c = code
-		}
-		body = map[string]any{"error": map[string]any{"message": msg, "type": typ, "param": nil, "code": c}}
-	}
-	writeJSON(w, status, body)
-}
-
 func writeJSON(w http.ResponseWriter, status int, body any) {
 	b, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
+}
+
+// oaiError writes OpenAI's error object {"error":{message,type,param,code}};
+// an empty param or code is null, as OpenAI sends them.
+func oaiError(w http.ResponseWriter, status int, msg, typ, param, code string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{
+		"message": msg, "type": typ, "param": nullable(param), "code": nullable(code)}})
+}
+
+// nullable is nil for "" so it marshals as JSON null.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // truncatedKey is how OpenAI echoes a wrong key: its prefix, stars and the
@@ -63,88 +74,69 @@ func truncatedKey(key string) string {
 	return prefix + strings.Repeat("*", 20) + tail
 }
 
-// reject answers a credential the provider does not know.
-func (s *Server) reject(w http.ResponseWriter, cred string, token bool) {
-	switch s.Kind {
-	case Azure:
-		if token {
-			writeJSON(w, http.StatusUnauthorized, map[string]any{"statusCode": 401,
-				"message": "Unauthorized. Access token is missing, invalid, audience is incorrect (https://cognitiveservices.azure.com), or have expired."})
-			return
-		}
-		s.fail(w, http.StatusUnauthorized, "", "401", "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.")
-	case Anthropic:
-		s.fail(w, http.StatusUnauthorized, "", "authentication_error", "invalid x-api-key")
-	default:
-		if cred == "" {
-			s.fail(w, http.StatusUnauthorized, "invalid_request_error", "", "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.")
-			return
-		}
-		s.fail(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
-			"Incorrect API key provided: "+truncatedKey(cred)+". You can find your API key at https://platform.openai.com/account/api-keys.")
-	}
-}
-
 // mode answers for the credential's Mode and reports whether it did; false
-// means "carry on with the normal answer".
-func (s *Server) mode(w http.ResponseWriter, r *http.Request, cred string, token bool, k Key) bool {
+// means "carry on with the normal answer". chat says the request asks for
+// generation (see faults.quotaOnChat).
+func (s *Server) mode(w http.ResponseWriter, r *http.Request, cred string, k Key, f faults, chat bool) bool {
 	switch k.Mode {
-	case InvalidKey:
-		s.reject(w, cred, token)
+	case InvalidKey, ExpiredToken, NoIdentity:
+		f.reject(w, cred)
 	case EchoKey:
-		s.fail(w, http.StatusUnauthorized, "invalid_request_error", "invalid_api_key",
-			"Authentication Error, Invalid proxy server token passed. Received API Key = "+cred+", Key Hash (Token) = none")
+		// obs: LiteLLM proxy's answer to a wrong virtual key (BerriAI/litellm
+		// issues), the gateway keyexec must never echo back.
+		oaiError(w, http.StatusUnauthorized, "Authentication Error, Invalid proxy server token passed. Received API Key = "+cred+", Key Hash (Token) = none",
+			"invalid_request_error", "", "invalid_api_key")
 	case NoOrganization:
 		if s.Kind != OpenAI {
-			s.reject(w, cred, token)
+			f.reject(w, cred)
 			return true
 		}
-		s.fail(w, http.StatusUnauthorized, "invalid_request_error", "no_organization",
-			"You must be a member of an organization to use the API. Please contact us through our help center at help.openai.com.")
+		oaiError(w, http.StatusUnauthorized, "You must be a member of an organization to use the API. Please contact us through our help center at help.openai.com.",
+			"invalid_request_error", "", "no_organization")
 	case NoQuota:
-		s.noQuota(w)
-	case RateLimited:
-		if !s.failing(cred, k) {
+		if f.quotaOnChat && !chat {
 			return false
 		}
-		ra := k.RetryAfter
-		if ra == "" {
-			ra = "1"
-		}
-		w.Header().Set("Retry-After", ra)
-		switch s.Kind {
-		case Azure:
-			s.fail(w, http.StatusTooManyRequests, "", "429", "Requests to the ChatCompletions_Create Operation have exceeded call rate limit. Please retry after "+ra+" seconds.")
-		case Anthropic:
-			s.fail(w, http.StatusTooManyRequests, "", "rate_limit_error", "Number of requests has exceeded your rate limit.")
-		default:
-			s.fail(w, http.StatusTooManyRequests, "requests", "rate_limit_exceeded", "Rate limit reached for requests. Please try again in "+ra+"s.")
-		}
-	case Forbidden:
-		switch s.Kind {
-		case Azure:
-			s.fail(w, http.StatusForbidden, "", "403", "Public access is disabled. Please configure private endpoint.")
-		case Anthropic:
-			s.fail(w, http.StatusForbidden, "", "forbidden", "Request not allowed")
-		default:
-			s.fail(w, http.StatusForbidden, "request_forbidden", "unsupported_country_region_territory", "Country, region, or territory not supported")
-		}
-	case ServerError:
-		if !s.failing(cred, k) {
-			return false
-		}
+		f.noQuota(w)
+	case RateLimited, ServerError:
+		return s.transient(w, cred, k, f)
+	case Forbidden, PermissionDenied:
+		f.forbidden(w)
+	default:
+		return s.transport(w, r, k)
+	}
+	return true
+}
+
+// transient answers the Times-limited modes: a failure while the key has
+// failures left, then the normal answer.
+func (s *Server) transient(w http.ResponseWriter, cred string, k Key, f faults) bool {
+	if !s.failing(cred, k) {
+		return false
+	}
+	if k.Mode == ServerError {
 		status := k.Status
 		if status == 0 {
 			status = http.StatusInternalServerError
 		}
-		switch s.Kind {
-		case Azure:
-			s.fail(w, status, "", "InternalServerError", "The service is temporarily unable to process your request. Please try again later.")
-		case Anthropic:
-			s.fail(w, status, "", "api_error", "Internal server error")
-		default:
-			s.fail(w, status, "server_error", "", "The server had an error while processing your request. Sorry about that!")
-		}
+		f.server(w, status)
+		return true
+	}
+	ra := k.RetryAfter
+	if ra == "" {
+		ra = "1"
+	}
+	if !f.noRetryAfter {
+		w.Header().Set("Retry-After", ra)
+	}
+	f.rateLimit(w, ra)
+	return true
+}
+
+// transport answers the modes that are about the HTTP exchange itself and
+// read the same for every provider.
+func (s *Server) transport(w http.ResponseWriter, r *http.Request, k Key) bool {
+	switch k.Mode {
 	case Slow:
 		return !wait(r, k.Delay) // then the normal answer
 	case Redirect:
@@ -164,23 +156,14 @@ func (s *Server) mode(w http.ResponseWriter, r *http.Request, cred string, token
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusOK)
 		_, _ = io.WriteString(w, "<!doctype html><html><head><title>Sign in</title></head><body>Please sign in to continue.</body></html>")
+	case Unreachable:
+		// Nothing written: the server closes the connection, which the
+		// client sees as EOF / connection reset, as for a dead endpoint.
+		panic(http.ErrAbortHandler)
 	default:
 		return false
 	}
 	return true
-}
-
-// noQuota answers an account without quota or credit.
-func (s *Server) noQuota(w http.ResponseWriter) {
-	switch s.Kind {
-	case Azure:
-		s.fail(w, http.StatusTooManyRequests, "", "InsufficientQuota", "The resource has insufficient quota for this operation.")
-	case Anthropic:
-		s.fail(w, http.StatusBadRequest, "", "invalid_request_error", "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.")
-	default:
-		s.fail(w, http.StatusTooManyRequests, "insufficient_quota", "insufficient_quota",
-			"You exceeded your current quota, please check your plan and billing details. For more information on this error, read the docs: https://platform.openai.com/docs/guides/error-codes/api-errors.")
-	}
 }
 
 // huge streams size bytes of a valid JSON model list padded with spaces,
@@ -217,4 +200,18 @@ func (s *Server) huge(w http.ResponseWriter, size int64) {
 		left -= n
 	}
 	write(tail)
+}
+
+// bearer splits an Authorization header: the credential after "Bearer "
+// and whether any Authorization header was sent at all.
+func bearer(r *http.Request) (cred string, present bool) {
+	h, present := r.Header["Authorization"]
+	if !present || len(h) == 0 {
+		return "", false
+	}
+	cred, _ = strings.CutPrefix(h[0], "Bearer ")
+	if cred == h[0] {
+		return "", true // not Bearer auth
+	}
+	return strings.TrimSpace(cred), true
 }

@@ -1,7 +1,13 @@
-// Package providertest is an in-process fake of the OpenAI, Azure OpenAI and
-// Anthropic HTTP APIs, as far as keyexec's probe uses them. It answers with
-// the status codes and JSON error bodies the real providers send (see
-// PROVIDERS.md), checks the headers it receives, and counts requests.
+// Package providertest is an in-process fake of the LLM providers keyexec
+// proves credentials against (OpenAI, Azure OpenAI, Anthropic, Gemini, Groq,
+// Mistral, OpenRouter, Together, xAI, DeepSeek, Ollama) and of the Entra ID
+// endpoints azidentity and azure-identity talk to (App Service managed
+// identity, a Microsoft identity platform authority). It answers with the
+// status codes and JSON bodies the real services send (each body cites its
+// source: "src:" a file read, "obs:" a body users posted, UNCONFIRMED when
+// neither), checks the headers it receives, counts requests, and serves the
+// endpoints the real SDKs call (chat completions, messages, generateContent,
+// /api/chat), so an SDK pointed at it gets an answer.
 //
 // Start one server per provider:
 //
@@ -13,39 +19,68 @@
 //	})
 //	env := []string{"OPENAI_BASE_URL=" + srv.BaseURL(), "OPENAI_API_KEY=sk-good…"}
 //
-// BaseURL is what the SDK variable takes: OPENAI_BASE_URL (root + "/v1"),
-// AZURE_OPENAI_ENDPOINT or ANTHROPIC_BASE_URL (the root). Behaviour is chosen
-// per credential: a key missing from Config.Keys gets the provider's 401, a
-// listed key gets what its Key.Mode says (OK by default). Azure AD tokens
-// go in Config.Tokens; Anthropic accepts them as Authorization: Bearer.
+// BaseURL is what the provider's own SDK variable takes; OpenAIBaseURL is the
+// base_url an OpenAI SDK client takes for the same server. Behaviour is
+// chosen per credential: a key missing from Config.Keys gets the provider's
+// refusal, a listed key gets what its Key.Mode says (OK by default).
 //
-// What each provider checks, in order:
+// What each kind checks, in order (then the Mode, then the model; chat
+// endpoints validate the body after auth, scope and Mode):
 //
-//	OpenAI     path (GET /v1/models, GET /v1/models/{id}; else 404 "Invalid URL"),
-//	           Authorization: Bearer (401 "You didn't provide an API key",
-//	           code null; 401 invalid_api_key echoing "sk-…abcd"),
-//	           OpenAI-Organization against Key.Org (401 mismatched_organization),
-//	           the key's Mode, then the model (404 model_not_found).
-//	Azure      path (/openai/models, /openai/v1/models, POST
-//	           /openai/deployments/{d}/chat/completions, POST
-//	           /openai/v1/chat/completions; else 404 Resource not found),
-//	           api-key or Authorization: Bearer AD token (401), api-version
-//	           query against Config.APIVersions (404 Resource not found), the
-//	           Mode, the deployment (404 DeploymentNotFound), then the body
-//	           (400 "'messages' is a required property" for "{}").
-//	Anthropic  path (GET /v1/models; else 404 not_found_error),
-//	           anthropic-version (400, as Anthropic answers), x-api-key or
-//	           Bearer (401 authentication_error), then the Mode.
+//	OpenAI      /v1/models[/{id}], POST /v1/chat/completions (stream too);
+//	            Authorization: Bearer (401 "You didn't provide an API key",
+//	            401 invalid_api_key), OpenAI-Organization (401
+//	            mismatched_organization), Key.Scopes (401 "Missing scopes"),
+//	            model (404 model_not_found).
+//	Azure       /openai/models, /openai/v1/models, POST /openai/deployments/
+//	            {d}/chat/completions, POST /openai/v1/chat/completions;
+//	            api-key (403 AuthenticationTypeDisabled with DisableLocalAuth;
+//	            401 "Access denied") or Bearer AD token (401 statusCode form),
+//	            api-version (404), deployment (404 DeploymentNotFound), body
+//	            (400 for "{}", the zero-token deployment check).
+//	Anthropic   /v1/models[/{id}], POST /v1/messages (stream too;
+//	            anthropic-version required); x-api-key (401 "invalid
+//	            x-api-key") or Bearer API key / OAuth token (401 "Invalid
+//	            bearer token"); POST /v1/chat/completions, the OpenAI SDK
+//	            compatibility layer (no anthropic-version).
+//	Gemini      /v1beta/models[/{m}], POST /v1beta/models/{m}:generateContent
+//	            and :streamGenerateContent; x-goog-api-key or ?key= (403
+//	            PERMISSION_DENIED when absent, 400 API_KEY_INVALID); and
+//	            /v1beta/openai/{models,chat/completions} with Bearer, errors
+//	            wrapped in a JSON array as Google does there.
+//	Groq        /openai/v1/{models,chat/completions}, Bearer (401 invalid_api_key).
+//	Mistral     /v1/{models,chat/completions}, Bearer (401 {"message":"Unauthorized"}).
+//	OpenRouter  /api/v1/key (Bearer; key info), /api/v1/models (no key, as
+//	            the real one: proves nothing), /api/v1/chat/completions.
+//	Together    /v1/models (a bare JSON array), /v1/chat/completions, Bearer.
+//	xAI         /v1/api-key (key info), /v1/models, /v1/chat/completions;
+//	            Bearer (400 "Incorrect API key provided").
+//	DeepSeek    /models, /user/balance, /chat/completions (also under /v1), Bearer.
+//	            (Groq to DeepSeek also serve GET models/{id}; chat streams.)
+//	Ollama      /api/{version,tags,show,chat}, /v1/{models,chat/completions};
+//	            no key (Config.Keys[""] sets the server's Mode).
+//	ManagedIdentity  GET /msi/token?api-version=2019-08-01&resource=… with
+//	            X-IDENTITY-HEADER (see managedidentity.go).
+//	EntraID     https; /{tenant}/v2.0/.well-known/openid-configuration,
+//	            /common/discovery/instance, POST /{tenant}/oauth2/v2.0/token.
+//
+// NoQuota shows on every request for OpenAI, Azure and Anthropic (as
+// keyexec's tests expect) but only on generation for the other kinds, whose
+// listings and key-info endpoints answer 200 for a key without credit, as
+// the real ones do (OpenRouter and DeepSeek report it there instead).
 //
 // Counters (Requests, PathRequests, KeyRequests, MaxConcurrent, Log) make
-// dedupe, parallelism and "the key never went there" assertions easy, and
-// Config.Latency adds a fixed delay to every answer.
+// dedupe, parallelism and "the key never went there" assertions easy,
+// Config.Latency adds a fixed delay to every answer, and Config.OnRequest
+// sees each request as it arrives.
 package providertest
 
 import (
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
-	"slices"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -53,73 +88,6 @@ import (
 
 	"github.com/keyexec/keyexec/sources"
 )
-
-// Kind selects which provider a Server fakes.
-type Kind string
-
-// Providers the fake speaks.
-const (
-	OpenAI    Kind = "openai"
-	Azure     Kind = "azure"
-	Anthropic Kind = "anthropic"
-)
-
-// Mode is how the fake answers an accepted credential.
-type Mode string
-
-// Modes. Each answers with its provider's own status and body.
-const (
-	OK             Mode = ""                // 200 (Azure deployment check: 400 for "{}")
-	InvalidKey     Mode = "invalid_key"     // 401, as for an unknown key
-	EchoKey        Mode = "echo_key"        // 401 whose message repeats the whole key, as some gateways do
-	NoOrganization Mode = "no_organization" // OpenAI 401 no_organization
-	NoQuota        Mode = "no_quota"        // OpenAI/Azure 429 insufficient_quota; Anthropic 400 credit balance
-	RateLimited    Mode = "rate_limited"    // 429 with Retry-After, Key.Times times (0: always)
-	Forbidden      Mode = "forbidden"       // 403: region (OpenAI, Anthropic), network rules (Azure)
-	ServerError    Mode = "server_error"    // Key.Status (default 500), Key.Times times (0: always)
-	Slow           Mode = "slow"            // waits Key.Delay, then OK
-	Redirect       Mode = "redirect"        // 307 to Key.Location
-	HugeBody       Mode = "huge_body"       // 200 streaming Key.Size bytes of JSON (default 50 MiB)
-	Truncated      Mode = "truncated"       // 200 whose body stops half-way (connection cut)
-	NotJSON        Mode = "not_json"        // 200 with an HTML page
-)
-
-// Key is the behaviour of one accepted credential.
-type Key struct {
-	Mode       Mode
-	Org        string        // OpenAI: organization of the key; another OpenAI-Organization → 401
-	Times      int           // RateLimited, ServerError: fail this many requests, then OK (0: always)
-	Status     int           // ServerError status (default 500)
-	RetryAfter string        // RateLimited Retry-After header (default "1")
-	Delay      time.Duration // Slow
-	Location   string        // Redirect target
-	Size       int64         // HugeBody size in bytes (default 50 MiB)
-}
-
-// Config sets up a Server.
-type Config struct {
-	Keys   map[string]Key // accepted keys; any other key gets a 401
-	Tokens map[string]Key // Azure AD tokens (Bearer); Anthropic Bearer tokens
-	// Models known to OpenAI's GET /v1/models/{id} (default gpt-4o-mini,
-	// gpt-4o, and Anthropic's listing).
-	Models []string
-	// Deployments of the Azure resource (default gpt-4o-mini).
-	Deployments []string
-	// APIVersions Azure accepts (default 2024-02-01, 2024-06-01,
-	// 2024-10-21, 2025-01-01-preview; "preview" and "latest" on /openai/v1).
-	APIVersions []string
-	Latency     time.Duration // added before every answer
-}
-
-// Request is one request the fake received, headers included (credentials
-// too: this is a test helper).
-type Request struct {
-	Method string
-	Path   string
-	Query  string
-	Header http.Header
-	Body   string
-}
 
 // Server is a running fake provider.
 type Server struct {
@@ -132,25 +100,54 @@ type Server struct {
 	// counters
 	total, inflight, maxInflight int
 	perPath, perKey, failures    map[string]int
+	scopeFlaps                   map[string]int
 	log                          []Request
 	bodyBytes                    int64
+	caDir                        string
 }
 
-// New starts a fake of kind on a loopback port. Close it when done.
+// New starts a fake of kind on a loopback port. Close it when done. It
+// panics when it cannot listen, as httptest.NewServer does.
 func New(kind Kind, cfg Config) *Server {
-	if cfg.Models == nil {
-		cfg.Models = []string{"gpt-4o-mini", "gpt-4o", "claude-sonnet-4-5"}
+	s, err := Listen(kind, cfg)
+	if err != nil {
+		panic("providertest: " + err.Error())
 	}
-	if cfg.Deployments == nil {
-		cfg.Deployments = []string{"gpt-4o-mini"}
-	}
-	if cfg.APIVersions == nil {
-		cfg.APIVersions = []string{"2024-02-01", "2024-06-01", "2024-10-21", "2025-01-01-preview"}
-	}
-	s := &Server{Kind: kind, cfg: cfg, perPath: map[string]int{}, perKey: map[string]int{}, failures: map[string]int{}}
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
-	s.URL = s.srv.URL
 	return s
+}
+
+// Listen is New returning the error instead of panicking (Config.Addr
+// not loopback, port taken).
+func Listen(kind Kind, cfg Config) (*Server, error) {
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("listen address %q: only loopback hosts are allowed", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Kind: kind, cfg: defaults(kind, cfg), perPath: map[string]int{}, perKey: map[string]int{},
+		failures: map[string]int{}, scopeFlaps: map[string]int{}}
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
+	s.srv.Listener.Close()
+	s.srv.Listener = ln
+	// azidentity refuses an authority host without https, so the Entra
+	// authority is TLS (trust it with CAFile or HTTPClient).
+	if kind == EntraID {
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
+	s.URL = s.srv.URL
+	return s, nil
 }
 
 // Start is New with t.Cleanup closing the server.
@@ -165,84 +162,58 @@ func Start(t testing.TB, kind Kind, cfg Config) *Server {
 func (s *Server) Close() {
 	s.srv.CloseClientConnections()
 	s.srv.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.caDir != "" {
+		_ = os.RemoveAll(s.caDir)
+		s.caDir = ""
+	}
 }
 
-// BaseURL is the value for OPENAI_BASE_URL (root + "/v1"),
-// AZURE_OPENAI_ENDPOINT or ANTHROPIC_BASE_URL (root).
+// BaseURL is the value of the variable the provider's own SDK reads:
+// OPENAI_BASE_URL (root + "/v1"), AZURE_OPENAI_ENDPOINT, ANTHROPIC_BASE_URL,
+// GOOGLE_GEMINI_BASE_URL, GROQ_BASE_URL, Mistral's server_url, OpenRouter's
+// and xAI's OpenAI-style base (root + "/api/v1", root + "/v1"),
+// TOGETHER_BASE_URL (root + "/v1"), DeepSeek's base, OLLAMA_HOST,
+// IDENTITY_ENDPOINT (root + "/msi/token") or AZURE_AUTHORITY_HOST (root).
 func (s *Server) BaseURL() string {
-	if s.Kind == OpenAI {
+	switch s.Kind {
+	case OpenAI, Together, XAI:
 		return s.URL + "/v1"
+	case OpenRouter:
+		return s.URL + "/api/v1"
+	case ManagedIdentity:
+		return s.URL + "/msi/token"
 	}
 	return s.URL
 }
 
-// SetKey adds or changes an accepted key.
-func (s *Server) SetKey(key string, k Key) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.cfg.Keys == nil {
-		s.cfg.Keys = map[string]Key{}
+// OpenAIBaseURL is the base_url an OpenAI SDK client (AutoGen's
+// OpenAIChatCompletionClient, LiteLLM's openai/ route) takes for this
+// server: Anthropic root + "/v1/", Gemini root + "/v1beta/openai/", Groq
+// root + "/openai/v1", Mistral, DeepSeek and Ollama root + "/v1".
+func (s *Server) OpenAIBaseURL() string {
+	switch s.Kind {
+	case Anthropic:
+		return s.URL + "/v1/"
+	case Gemini:
+		return s.URL + "/v1beta/openai/"
+	case Groq:
+		return s.URL + "/openai/v1"
+	case Mistral, DeepSeek, Ollama:
+		return s.URL + "/v1"
 	}
-	s.cfg.Keys[key] = k
-}
-
-// SetLatency changes the delay added before every answer.
-func (s *Server) SetLatency(d time.Duration) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.cfg.Latency = d
-}
-
-// Requests is the number of requests received.
-func (s *Server) Requests() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.total
-}
-
-// PathRequests is the number of requests received for one path ("/v1/models").
-func (s *Server) PathRequests(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.perPath[path]
-}
-
-// KeyRequests is the number of requests that carried credential (counted by
-// fingerprint).
-func (s *Server) KeyRequests(credential string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.perKey[sources.Fingerprint(credential)]
-}
-
-// MaxConcurrent is the largest number of requests in flight at once.
-func (s *Server) MaxConcurrent() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.maxInflight
-}
-
-// BodyBytesSent is how many bytes HugeBody answers got written before the
-// client hung up (what the socket accepted, not what the client read).
-func (s *Server) BodyBytesSent() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.bodyBytes
-}
-
-// Log returns a copy of every request received, in order.
-func (s *Server) Log() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
+	return s.BaseURL()
 }
 
 // credential returns what authenticated the request, for counting.
 func credential(r *http.Request) string {
-	if v := r.Header.Get("api-key"); v != "" {
-		return v
+	for _, h := range []string{"api-key", "x-api-key", "x-goog-api-key", "X-IDENTITY-HEADER"} {
+		if v := r.Header.Get(h); v != "" {
+			return v
+		}
 	}
-	if v := r.Header.Get("x-api-key"); v != "" {
+	if v := r.URL.Query().Get("key"); v != "" {
 		return v
 	}
 	return strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
@@ -258,25 +229,54 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if c := credential(r); c != "" {
 		s.perKey[sources.Fingerprint(c)]++
 	}
-	s.log = append(s.log, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body})
-	latency := s.cfg.Latency
+	req := Request{Kind: s.Kind, Seq: s.total, Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: body}
+	s.log = append(s.log, req)
+	latency, onRequest := s.cfg.Latency, s.cfg.OnRequest
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		s.inflight--
 		s.mu.Unlock()
 	}()
+	if onRequest != nil {
+		onRequest(req)
+	}
 	if !wait(r, latency) {
 		return
 	}
-	switch s.Kind {
+	handler(s.Kind)(s, w, r, body)
+}
+
+// handler is the request handler of one kind; a function rather than a
+// package map so the table cannot form an initialization cycle.
+func handler(kind Kind) func(*Server, http.ResponseWriter, *http.Request, string) {
+	switch kind {
 	case Azure:
-		s.azure(w, r, body)
+		return (*Server).azure
 	case Anthropic:
-		s.anthropic(w, r)
-	default:
-		s.openAI(w, r)
+		return (*Server).anthropic
+	case Gemini:
+		return (*Server).gemini
+	case Groq:
+		return (*Server).groq
+	case Mistral:
+		return (*Server).mistral
+	case OpenRouter:
+		return (*Server).openRouter
+	case Together:
+		return (*Server).together
+	case XAI:
+		return (*Server).xai
+	case DeepSeek:
+		return (*Server).deepSeek
+	case Ollama:
+		return (*Server).ollama
+	case ManagedIdentity:
+		return (*Server).managedIdentity
+	case EntraID:
+		return (*Server).entra
 	}
+	return (*Server).openAI
 }
 
 // lookup finds an accepted key (or, with token, an accepted Bearer token).
@@ -289,6 +289,13 @@ func (s *Server) lookup(cred string, token bool) (Key, bool) {
 	}
 	k, ok := keys[cred]
 	return k, ok
+}
+
+// config returns a copy of the configuration (its maps are shared: read only).
+func (s *Server) config() Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
 }
 
 // failing counts a failure of a Times-limited mode and says whether this

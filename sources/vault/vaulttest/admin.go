@@ -72,10 +72,54 @@ func (a *Admin) PutKV2(t testing.TB, mount, path string, data map[string]any) in
 // DeleteKV2Version soft-deletes versions of a KV v2 secret.
 func (a *Admin) DeleteKV2Version(t testing.TB, mount, path string, versions ...int) {
 	t.Helper()
-	apiPath := strings.Trim(mount, "/") + "/delete/" + strings.Trim(path, "/")
+	a.kv2Versions(t, "delete", mount, path, versions)
+}
+
+// UndeleteKV2Version restores soft-deleted versions of a KV v2 secret.
+func (a *Admin) UndeleteKV2Version(t testing.TB, mount, path string, versions ...int) {
+	t.Helper()
+	a.kv2Versions(t, "undelete", mount, path, versions)
+}
+
+// DestroyKV2Version destroys versions of a KV v2 secret for good.
+func (a *Admin) DestroyKV2Version(t testing.TB, mount, path string, versions ...int) {
+	t.Helper()
+	a.kv2Versions(t, "destroy", mount, path, versions)
+}
+
+func (a *Admin) kv2Versions(t testing.TB, op, mount, path string, versions []int) {
+	t.Helper()
+	apiPath := strings.Trim(mount, "/") + "/" + op + "/" + strings.Trim(path, "/")
 	if status, resp := a.do(t, http.MethodPost, apiPath, map[string]any{"versions": versions}); status != http.StatusNoContent {
-		t.Fatalf("vaulttest: delete %s: %d %s", apiPath, status, resp)
+		t.Fatalf("vaulttest: %s %s: %d %s", op, apiPath, status, resp)
 	}
+}
+
+// NamespacesSupported reports whether the server has namespaces (OpenBao,
+// Vault Enterprise, the fake) rather than answering "unsupported path"
+// (HashiCorp Vault's community edition).
+func (a *Admin) NamespacesSupported(t testing.TB) bool {
+	t.Helper()
+	status, resp := a.do(t, "LIST", "sys/namespaces", nil)
+	return status == http.StatusOK || (status == http.StatusNotFound && !bytes.Contains(resp, []byte("unsupported path")))
+}
+
+// CreateNamespace creates namespace name under the admin's namespace and
+// returns an Admin that works inside it.
+func (a *Admin) CreateNamespace(t testing.TB, name string) *Admin {
+	t.Helper()
+	name = strings.Trim(name, "/")
+	if status, resp := a.do(t, http.MethodPost, "sys/namespaces/"+name, map[string]any{}); status != http.StatusOK && status != http.StatusNoContent {
+		t.Fatalf("vaulttest: create namespace %s: %d %s", name, status, resp)
+	}
+	return a.In(name)
+}
+
+// In returns a copy of the admin that works in the child namespace name.
+func (a *Admin) In(name string) *Admin {
+	cp := *a
+	cp.Namespace = strings.Trim(strings.Trim(a.Namespace, "/")+"/"+strings.Trim(name, "/"), "/")
+	return &cp
 }
 
 // PutPolicy writes an ACL policy in Vault's HCL.
@@ -84,62 +128,6 @@ func (a *Admin) PutPolicy(t testing.TB, name, hcl string) {
 	if status, resp := a.do(t, http.MethodPut, "sys/policies/acl/"+name, map[string]any{"policy": hcl}); status != http.StatusNoContent && status != http.StatusOK {
 		t.Fatalf("vaulttest: put policy %s: %d %s", name, status, resp)
 	}
-}
-
-// CreateToken creates a token with the given policies (plus "default").
-func (a *Admin) CreateToken(t testing.TB, policies ...string) string {
-	t.Helper()
-	if policies == nil {
-		policies = []string{}
-	}
-	status, resp := a.do(t, http.MethodPost, "auth/token/create", map[string]any{"policies": policies, "ttl": "10m"})
-	if status != http.StatusOK {
-		t.Fatalf("vaulttest: create token: %d %s", status, resp)
-	}
-	var out struct {
-		Auth struct {
-			ClientToken string `json:"client_token"`
-		} `json:"auth"`
-	}
-	if err := json.Unmarshal(resp, &out); err != nil || out.Auth.ClientToken == "" {
-		t.Fatalf("vaulttest: create token: no client_token in %d answer", status)
-	}
-	return out.Auth.ClientToken
-}
-
-// EnableAuth enables an auth method of type typ at mount. An existing mount
-// is left as it is.
-func (a *Admin) EnableAuth(t testing.TB, mount, typ string) {
-	t.Helper()
-	status, resp := a.do(t, http.MethodPost, "sys/auth/"+strings.Trim(mount, "/"), map[string]any{"type": typ})
-	if status != http.StatusNoContent && status != http.StatusOK && !alreadyInUse(resp) {
-		t.Fatalf("vaulttest: enable auth %s at %s: %d %s", typ, mount, status, resp)
-	}
-}
-
-// CreateAppRole enables AppRole at mount if needed, creates role name with
-// the given token policies, and returns its role ID and a new secret ID.
-func (a *Admin) CreateAppRole(t testing.TB, mount, name string, policies ...string) (roleID, secretID string) {
-	t.Helper()
-	a.EnableAuth(t, mount, "approle")
-	base := "auth/" + strings.Trim(mount, "/") + "/role/" + name
-	if status, resp := a.do(t, http.MethodPost, base, map[string]any{"token_policies": policies, "token_ttl": "10m"}); status != http.StatusNoContent && status != http.StatusOK {
-		t.Fatalf("vaulttest: create approle %s: %d %s", name, status, resp)
-	}
-	var out struct {
-		Data map[string]any `json:"data"`
-	}
-	status, resp := a.do(t, http.MethodGet, base+"/role-id", nil)
-	if err := json.Unmarshal(resp, &out); status != http.StatusOK || err != nil {
-		t.Fatalf("vaulttest: read role-id of %s: %d", name, status)
-	}
-	roleID, _ = out.Data["role_id"].(string)
-	status, resp = a.do(t, http.MethodPost, base+"/secret-id", map[string]any{})
-	if err := json.Unmarshal(resp, &out); status != http.StatusOK || err != nil {
-		t.Fatalf("vaulttest: create secret-id of %s: %d", name, status)
-	}
-	secretID, _ = out.Data["secret_id"].(string)
-	return roleID, secretID
 }
 
 // do sends one request and returns the status and body.

@@ -3,7 +3,9 @@ package vaulttest
 import (
 	"net/http"
 	"regexp"
+	"sort"
 	"strings"
+	"time"
 )
 
 // token is an issued Vault token.
@@ -14,6 +16,7 @@ type token struct {
 	root     bool
 	path     string // auth path that issued it, e.g. "auth/approle/login"
 	meta     map[string]any
+	issued   time.Time
 }
 
 // authMount is an enabled auth method with its roles.
@@ -178,23 +181,27 @@ func (s *Server) putPolicy(rq *request, name string) {
 	}
 }
 
+// tokenTTL is the TTL of every token the fake issues, in seconds.
+const tokenTTL = 600
+
 // issue creates a token and returns Vault's "auth" block for it.
 func (s *Server) issue(policies []string, path string, meta map[string]any) map[string]any {
-	t := &token{id: "hvs." + randomHex(12), accessor: randomHex(12), path: path, meta: meta}
+	t := &token{id: "hvs." + randomHex(12), accessor: randomHex(12), path: path, meta: meta, issued: time.Now().UTC()}
 	t.policies = append([]string{"default"}, policies...)
 	s.tokens[t.id] = t
 	return map[string]any{
-		"client_token":   t.id,
-		"accessor":       t.accessor,
-		"policies":       t.policies,
-		"token_policies": t.policies,
-		"metadata":       meta,
-		"lease_duration": 2764800,
-		"renewable":      true,
-		"entity_id":      "",
-		"token_type":     "service",
-		"orphan":         path != "auth/token/create",
-		"num_uses":       0,
+		"client_token":    t.id,
+		"accessor":        t.accessor,
+		"policies":        t.policies,
+		"token_policies":  t.policies,
+		"metadata":        meta,
+		"lease_duration":  tokenTTL,
+		"renewable":       true,
+		"entity_id":       "",
+		"token_type":      "service",
+		"orphan":          path != "auth/token/create",
+		"mfa_requirement": nil,
+		"num_uses":        0,
 	}
 }
 
@@ -210,22 +217,62 @@ func (s *Server) createToken(rq *request) {
 	writeJSON(rq.w, http.StatusOK, envelope(nil, s.issue(policies, "auth/token/create", nil), nil))
 }
 
-func (s *Server) lookupSelf(rq *request) {
-	t := rq.tok
-	writeSecret(rq.w, http.StatusOK, map[string]any{
-		"accessor":     t.accessor,
-		"display_name": "token",
-		"entity_id":    "",
-		"id":           t.id,
-		"meta":         t.meta,
-		"num_uses":     0,
-		"orphan":       false,
-		"path":         t.path,
-		"policies":     t.policies,
-		"renewable":    !t.root,
-		"ttl":          0,
-		"type":         "service",
-	})
+// tokenData is what lookup-self and lookup-accessor say about t; the
+// accessor lookup leaves the token's id empty, as Vault does.
+func tokenData(t *token, withID bool) map[string]any {
+	d := map[string]any{
+		"accessor":         t.accessor,
+		"creation_time":    t.issued.Unix(),
+		"creation_ttl":     tokenTTL,
+		"display_name":     "token",
+		"entity_id":        "",
+		"expire_time":      t.issued.Add(tokenTTL * time.Second).Format(time.RFC3339Nano),
+		"explicit_max_ttl": 0,
+		"id":               "",
+		"issue_time":       t.issued.Format(time.RFC3339Nano),
+		"meta":             t.meta,
+		"num_uses":         0,
+		"orphan":           t.path != "auth/token/create" || t.root,
+		"path":             t.path,
+		"policies":         t.policies,
+		"renewable":        !t.root,
+		"ttl":              max(0, tokenTTL-int(time.Since(t.issued).Seconds())),
+		"type":             "service",
+	}
+	if withID {
+		d["id"] = t.id
+	}
+	if t.root {
+		d["creation_ttl"], d["expire_time"], d["ttl"] = 0, nil, 0
+	}
+	if name, _, ok := strings.Cut(strings.TrimPrefix(t.path, "auth/"), "/"); ok && name != "token" {
+		d["display_name"] = name
+	}
+	return d
+}
+
+func (s *Server) lookupSelf(rq *request) { writeSecret(rq.w, http.StatusOK, tokenData(rq.tok, true)) }
+
+// listAccessors answers LIST auth/token/accessors.
+func (s *Server) listAccessors(rq *request) {
+	keys := make([]string, 0, len(s.tokens))
+	for _, t := range s.tokens {
+		keys = append(keys, t.accessor)
+	}
+	sort.Strings(keys)
+	writeSecret(rq.w, http.StatusOK, map[string]any{"keys": keys})
+}
+
+// lookupAccessor answers POST auth/token/lookup-accessor {"accessor": …}.
+func (s *Server) lookupAccessor(rq *request) {
+	acc, _ := rq.body["accessor"].(string)
+	for _, t := range s.tokens {
+		if t.accessor == acc && acc != "" {
+			writeSecret(rq.w, http.StatusOK, tokenData(t, false))
+			return
+		}
+	}
+	writeErrors(rq.w, http.StatusBadRequest, multiError("invalid accessor"))
 }
 
 func (s *Server) revokeSelf(rq *request) {
@@ -334,7 +381,8 @@ func (s *Server) login(rq *request, mountName string) {
 		case str("jwt") == "" || str("jwt") != role.jwt:
 			writeErrors(rq.w, http.StatusForbidden, "permission denied")
 		default:
-			auth := s.issue(role.policies, path, map[string]any{"role": role.name, "service_account_name": "default"})
+			auth := s.issue(role.policies, path, map[string]any{"role": role.name, "service_account_name": "default",
+				"service_account_namespace": "default", "service_account_secret_name": "", "service_account_uid": uuid()})
 			writeJSON(rq.w, http.StatusOK, envelope(nil, auth, nil))
 		}
 	default:

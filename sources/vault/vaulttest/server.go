@@ -1,16 +1,23 @@
-// Package vaulttest is an in-process fake of HashiCorp Vault's HTTP API for
-// tests, written from Vault's API documentation for the endpoints keyexec
-// uses: KV v1 and v2 (reads, writes, metadata, lists), the
-// sys/internal/ui/mounts preflight, sys/mounts, token lookup-self, revoke-self
-// and create, AppRole and Kubernetes login, ACL policies, the
-// X-Vault-Token and X-Vault-Namespace headers and {"errors":[…]} bodies with
-// Vault's status codes (403 denied, 404 missing, 503 sealed).
+// Package vaulttest holds what Vault tests run against: a harness for a real
+// OpenBao dev server (openbao.go), a fake Kubernetes TokenReview API for
+// OpenBao's kubernetes auth (kubernetes.go), an Admin client that sets a
+// server up through the HTTP API (so the same set-up works on OpenBao, on
+// HashiCorp Vault and on the fake), and an in-process fake of Vault's HTTP
+// API for the faults a real server cannot be made to produce.
 //
-// Like a dev server it starts unsealed with "secret/" mounted as KV v2. Set-up
-// goes through Admin, which speaks the real HTTP API, so the same test code
-// runs against a real Vault dev server. Fake-only controls (Seal, Deny,
-// SetDelay, FailNext, AddKubernetesRole) and counters (Count, Reads, Requests,
-// Revoked) sit on Server.
+// The fake answers the endpoints keyexec uses: KV v1 and v2 (reads, writes,
+// versions, delete, destroy, undelete, metadata, lists), the
+// sys/internal/ui/mounts lookup, sys/mounts, sys/health and sys/seal-status,
+// namespaces (in the X-Vault-Namespace header and in the path), token
+// lookup-self, revoke-self, create and accessors, AppRole and Kubernetes
+// login and ACL policies, with the status codes and body shapes of OpenBao
+// 2.7 (a fidelity test holds it to a real server's answers). Like a dev
+// server it starts unsealed with "secret/" mounted as KV v2.
+//
+// Fake-only controls: Seal, Deny, SetDelay (WithLatency), FailNext,
+// AddKubernetesRole, and for ordering tests OnRequest (each request as it
+// arrives) and Hold (keep matching requests unanswered until released).
+// Counters: Count, Reads, Requests, Revoked.
 package vaulttest
 
 import (
@@ -39,7 +46,7 @@ type Server struct {
 	delay      time.Duration
 	failN      int
 	failStatus int
-	namespaces map[string]*namespace
+	namespaces map[string]*namespace // full path without slashes, "" for root
 	policies   map[string][]rule
 	tokens     map[string]*token
 	deny       map[string][]string // token → denied path patterns
@@ -47,10 +54,20 @@ type Server struct {
 	requests   int
 	reads      int
 	revoked    []string
+	onRequest  func(Request)
+	holds      []*hold
 }
 
+// Option configures a fake at start.
+type Option func(*Server)
+
+// WithLatency adds d to every answer, as a Vault that far away would: the
+// benchmark's and the overlap tests' stand-in for production round trips.
+// It is SetDelay from the start.
+func WithLatency(d time.Duration) Option { return func(s *Server) { s.delay = d } }
+
 // New starts a fake Vault on a loopback port and stops it when the test ends.
-func New(t testing.TB) *Server {
+func New(t testing.TB, opts ...Option) *Server {
 	t.Helper()
 	s := &Server{
 		RootToken:  "hvs.root" + randomHex(12),
@@ -60,16 +77,25 @@ func New(t testing.TB) *Server {
 		deny:       map[string][]string{},
 		counts:     map[string]int{},
 	}
+	for _, o := range opts {
+		o(s)
+	}
 	s.namespaces[""].mounts["secret/"] = newKV2Mount()
-	s.tokens[s.RootToken] = &token{id: s.RootToken, accessor: randomHex(12), policies: []string{"root"}, root: true}
+	s.tokens[s.RootToken] = &token{id: s.RootToken, accessor: randomHex(12), policies: []string{"root"}, root: true, path: "auth/token/create", issued: time.Now().UTC()}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	s.URL = s.srv.URL
 	t.Cleanup(s.Close)
 	return s
 }
 
-// Close stops the server. New registers it with t.Cleanup.
+// Close stops the server, releasing every held request first. New
+// registers it with t.Cleanup.
 func (s *Server) Close() {
+	s.mu.Lock()
+	for _, h := range s.holds {
+		h.release()
+	}
+	s.mu.Unlock()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
 }
@@ -77,105 +103,12 @@ func (s *Server) Close() {
 // Admin returns a client for set-up calls with the root token.
 func (s *Server) Admin() *Admin { return &Admin{Addr: s.URL, Token: s.RootToken} }
 
-// Seal makes every request answer 503 {"errors":["Vault is sealed"]}.
-func (s *Server) Seal() { s.mu.Lock(); s.sealed = true; s.mu.Unlock() }
-
-// Unseal undoes Seal.
-func (s *Server) Unseal() { s.mu.Lock(); s.sealed = false; s.mu.Unlock() }
-
-// SetDelay makes every request wait d before it is answered (or until the
-// client gives up), to simulate a slow Vault.
-func (s *Server) SetDelay(d time.Duration) { s.mu.Lock(); s.delay = d; s.mu.Unlock() }
-
-// FailNext makes the next n requests answer status with an {"errors":[…]}
-// body, to exercise retries (500, 502, 429, …).
-func (s *Server) FailNext(n, status int) {
-	s.mu.Lock()
-	s.failN, s.failStatus = n, status
-	s.mu.Unlock()
-}
-
-// Deny adds a deny rule for token on an API path pattern (without /v1/;
-// a trailing * matches any suffix, + one segment), as a policy with
-// capabilities = ["deny"] would. It also applies to the root token.
-func (s *Server) Deny(tok, pattern string) {
-	s.mu.Lock()
-	s.deny[tok] = append(s.deny[tok], pattern)
-	s.mu.Unlock()
-}
-
-// AddKubernetesRole enables the kubernetes auth method at auth/kubernetes
-// (if needed) and adds a role whose login succeeds with exactly jwt, giving
-// tokens with the named policies. Real Vault would ask the Kubernetes
-// TokenReview API; this is fake-only.
-func (s *Server) AddKubernetesRole(role, jwt string, policies ...string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ns := s.namespaces[""]
-	am, ok := ns.auths["kubernetes/"]
-	if !ok {
-		am = &authMount{typ: "kubernetes", roles: map[string]*authRole{}}
-		ns.auths["kubernetes/"] = am
-	}
-	am.roles[role] = &authRole{name: role, jwt: jwt, policies: policies}
-}
-
-// AddNamespace creates a namespace (Vault Enterprise), empty but for a KV v2
-// mount at "secret/".
-func (s *Server) AddNamespace(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	name = strings.Trim(name, "/")
-	if _, ok := s.namespaces[name]; !ok {
-		ns := newNamespace()
-		ns.mounts["secret/"] = newKV2Mount()
-		s.namespaces[name] = ns
-	}
-}
-
-// Count returns how many requests reached /v1/PATH (any method; the query
-// string is ignored), for example Count("secret/data/llm/openai").
-func (s *Server) Count(path string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.counts[strings.Trim(path, "/")]
-}
-
-// Reads returns how many secret reads reached a KV engine (past the token
-// check): GET requests on a KV v1 secret or a KV v2 data/ path, found or not;
-// not metadata, lists, the mounts preflight, or requests refused with 403/503.
-func (s *Server) Reads() int { s.mu.Lock(); defer s.mu.Unlock(); return s.reads }
-
-// Requests returns the total number of requests received.
-func (s *Server) Requests() int { s.mu.Lock(); defer s.mu.Unlock(); return s.requests }
-
-// ResetCounts sets Count, Reads and Requests back to zero (after set-up).
-func (s *Server) ResetCounts() {
-	s.mu.Lock()
-	s.counts, s.requests, s.reads = map[string]int{}, 0, 0
-	s.mu.Unlock()
-}
-
-// Revoked returns the tokens revoked through auth/token/revoke-self, in order.
-func (s *Server) Revoked() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.revoked...)
-}
-
-// TokenValid reports whether tok is a known, unrevoked token.
-func (s *Server) TokenValid(tok string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.tokens[tok]
-	return ok
-}
-
 // request is one call as the handlers see it.
 type request struct {
 	w      http.ResponseWriter
 	r      *http.Request
-	path   string // API path without /v1/ and without the query
+	path   string // API path without /v1/, the query, or namespaces in the path
+	nsPath string // the request's namespace: header, then path prefix
 	ns     *namespace
 	tok    *token // nil when no valid token was sent
 	body   map[string]any
@@ -193,18 +126,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	p = strings.TrimPrefix(p, "/")
 	rq := &request{w: w, r: r, path: p}
 	rq.isList = r.Method == "LIST" || (r.Method == http.MethodGet && r.URL.Query().Get("list") == "true")
-
-	s.mu.Lock()
-	s.requests++
-	s.counts[strings.Trim(p, "/")]++
-	delay := s.delay
-	s.mu.Unlock()
-	if delay > 0 {
-		select {
-		case <-time.After(delay):
-		case <-r.Context().Done():
-			return
-		}
+	if !s.arrive(rq) {
+		return // the client gave up while the request was held or delayed
 	}
 
 	s.mu.Lock()
@@ -215,7 +138,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.sealed {
-		writeErrors(w, http.StatusServiceUnavailable, "Vault is sealed")
+		s.serveSealed(rq)
 		return
 	}
 	if r.Body != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut) {
@@ -224,15 +147,43 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	nsName := strings.Trim(r.Header.Get("X-Vault-Namespace"), "/")
-	if rq.ns, ok = s.namespaces[nsName]; !ok {
-		writeErrors(w, http.StatusForbidden, "permission denied")
+	if !s.resolveNamespace(rq) {
+		writeErrors(w, http.StatusNotFound, "namespace not found")
 		return
 	}
 	if t, ok := s.tokens[r.Header.Get("X-Vault-Token")]; ok {
 		rq.tok = t
 	}
 	s.route(rq)
+}
+
+// resolveNamespace finds the request's namespace: the X-Vault-Namespace
+// header, which must exist, then any child namespaces the path starts with
+// (Vault accepts "team-a/secret/data/x" as well as the header).
+func (s *Server) resolveNamespace(rq *request) bool {
+	name := strings.Trim(rq.r.Header.Get("X-Vault-Namespace"), "/")
+	ns, ok := s.namespaces[name]
+	if !ok {
+		return false
+	}
+	if !strings.HasPrefix(rq.path, "sys/internal/ui/mounts/") {
+		name, ns, rq.path = s.descend(name, ns, rq.path)
+	}
+	rq.nsPath, rq.ns = name, ns
+	return true
+}
+
+// descend follows the child namespaces p starts with, from namespace name.
+func (s *Server) descend(name string, ns *namespace, p string) (string, *namespace, string) {
+	for {
+		seg, rest, found := strings.Cut(p, "/")
+		child := strings.Trim(name+"/"+seg, "/")
+		cns, ok := s.namespaces[child]
+		if !found || !ok {
+			return name, ns, p
+		}
+		name, ns, p = child, cns, rest
+	}
 }
 
 func (s *Server) route(rq *request) {
@@ -242,15 +193,19 @@ func (s *Server) route(rq *request) {
 		s.uiMount(rq, strings.TrimPrefix(p, "sys/internal/ui/mounts/"))
 		return
 	case p == "sys/seal-status" || p == "sys/health":
-		writeJSON(rq.w, http.StatusOK, map[string]any{"sealed": false, "initialized": true, "standby": false})
+		s.serveStatus(rq)
 		return
 	case strings.HasPrefix(p, "auth/") && strings.HasSuffix(p, "/login"):
 		s.login(rq, strings.TrimSuffix(strings.TrimPrefix(p, "auth/"), "/login"))
 		return
 	}
 	// Every other path needs a token whose policies grant the capability.
-	if rq.tok == nil || !s.allowed(rq.tok, p, capabilityFor(rq)) {
+	if rq.tok == nil {
 		writeErrors(rq.w, http.StatusForbidden, "permission denied")
+		return
+	}
+	if !s.allowed(rq.tok, p, capabilityFor(rq)) {
+		writeErrors(rq.w, http.StatusForbidden, multiError("permission denied"))
 		return
 	}
 	switch {
@@ -260,15 +215,18 @@ func (s *Server) route(rq *request) {
 		s.revokeSelf(rq)
 	case p == "auth/token/create":
 		s.createToken(rq)
+	case p == "auth/token/accessors" || p == "auth/token/accessors/":
+		s.listAccessors(rq)
+	case p == "auth/token/lookup-accessor":
+		s.lookupAccessor(rq)
 	case strings.HasPrefix(p, "sys/mounts/"):
 		s.sysMount(rq, strings.TrimPrefix(p, "sys/mounts/"))
 	case strings.HasPrefix(p, "sys/auth/"):
 		s.sysAuth(rq, strings.TrimPrefix(p, "sys/auth/"))
 	case strings.HasPrefix(p, "sys/policies/acl/"), strings.HasPrefix(p, "sys/policy/"):
 		s.putPolicy(rq, p[strings.LastIndex(p, "/")+1:])
-	case strings.HasPrefix(p, "sys/namespaces/"):
-		s.namespaces[strings.Trim(strings.TrimPrefix(p, "sys/namespaces/"), "/")] = newNamespace()
-		writeSecret(rq.w, http.StatusOK, map[string]any{"path": strings.TrimPrefix(p, "sys/namespaces/") + "/"})
+	case p == "sys/namespaces" || strings.HasPrefix(p, "sys/namespaces/"):
+		s.createNamespace(rq, strings.Trim(strings.TrimPrefix(p, "sys/namespaces/"), "/"))
 	case strings.HasPrefix(p, "auth/"):
 		s.authConfig(rq, strings.TrimPrefix(p, "auth/"))
 	default:
@@ -288,6 +246,10 @@ func capabilityFor(rq *request) string {
 		return "update"
 	}
 }
+
+// multiError formats a message as Vault's go-multierror does for a policy
+// refusal ("1 error occurred:\n\t* permission denied\n\n").
+func multiError(msg string) string { return "1 error occurred:\n\t* " + msg + "\n\n" }
 
 // writeErrors writes Vault's error body. With no messages it is
 // {"errors":[]}, as Vault answers a plain 404.

@@ -114,3 +114,54 @@ path "secret/data/app/b" { capabilities = ["deny"] }`)
 		t.Errorf("reads %d, count %d", s.Reads(), s.Count("secret/data/app/a"))
 	}
 }
+
+// TestHoldAndOnRequest: OnRequest sees a request as it arrives; Hold keeps
+// it unanswered until released, and only the requests it matches.
+func TestHoldAndOnRequest(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	seen := make(chan Request, 16)
+	s.OnRequest(func(r Request) { seen <- r })
+	release := s.Hold("auth/token/*")
+	answered := make(chan int, 1)
+	go func() { st, _ := get(t, s, "auth/token/lookup-self", s.RootToken); answered <- st }()
+	if r := <-seen; r.Path != "auth/token/lookup-self" || r.Method != http.MethodGet || r.Seq != 1 {
+		t.Fatalf("arrival %+v", r)
+	}
+	if st, _ := get(t, s, "sys/health", ""); st != http.StatusOK {
+		t.Fatalf("an unheld request: %d", st)
+	}
+	<-seen
+	select {
+	case st := <-answered:
+		t.Fatalf("held request answered (%d) before release", st)
+	default:
+	}
+	release()
+	release() // idempotent
+	if st := <-answered; st != http.StatusOK {
+		t.Fatalf("released request: %d", st)
+	}
+}
+
+// TestNamespacesInHeaderAndPath: a namespace is reached by the header or by
+// the path, an unknown one is a 404 as on OpenBao.
+func TestNamespacesInHeaderAndPath(t *testing.T) {
+	t.Parallel()
+	s := New(t)
+	team := s.Admin().CreateNamespace(t, "team")
+	team.EnableKV(t, "secret", 2)
+	team.PutKV2(t, "secret", "k", map[string]any{"v": "x"})
+	if st, _ := get(t, s, "team/secret/data/k", s.RootToken); st != http.StatusOK {
+		t.Errorf("namespace in the path: %d", st)
+	}
+	st, body := get(t, s, "sys/internal/ui/mounts/team/secret/k", s.RootToken)
+	if st != http.StatusOK || body["data"].(map[string]any)["path"] != "team/secret/" {
+		t.Errorf("mount lookup with the namespace in the path: %d %v", st, body)
+	}
+	a := s.Admin()
+	a.Namespace = "nope"
+	if st, resp := a.do(t, http.MethodGet, "secret/data/k", nil); st != http.StatusNotFound || !strings.Contains(string(resp), "namespace not found") {
+		t.Errorf("unknown namespace: %d %s", st, resp)
+	}
+}
