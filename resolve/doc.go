@@ -25,9 +25,9 @@ type Doc struct {
 	Err      error             // resolving or sanitizing failed
 
 	label    string
-	skip     bool              // not resolved (filtered out)
-	sanitize func(*Doc) error  // the owner's repairs once the values are in
-	relabel  func()            // the owner's label may use a resolved field
+	skip     bool             // not resolved (filtered out)
+	sanitize func(*Doc) error // the owner's repairs once the values are in
+	relabel  func()           // the owner's label may use a resolved field
 }
 
 func newDoc(fields map[string]any) Doc {

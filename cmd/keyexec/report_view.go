@@ -281,4 +281,3 @@ func orNone(v, prefix string) string {
 	}
 	return prefix + v
 }
-

@@ -69,9 +69,9 @@ func runWith(ctx context.Context, args, environ []string, stdout, stderr io.Writ
 
 func (a *app) rootCmd() *cobra.Command {
 	root := &cobra.Command{
-		Use:   "keyexec",
-		Short: "Resolve, repair and prove LLM credentials, then exec your AI app",
-		Long: rootHelp(),
+		Use:               "keyexec",
+		Short:             "Resolve, repair and prove LLM credentials, then exec your AI app",
+		Long:              rootHelp(),
 		SilenceErrors:     true,
 		SilenceUsage:      true,
 		CompletionOptions: cobra.CompletionOptions{DisableDefaultCmd: true},

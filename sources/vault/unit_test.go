@@ -177,4 +177,3 @@ func TestShowAddress(t *testing.T) {
 		}
 	}
 }
-

@@ -133,7 +133,6 @@ func New(ctx context.Context, cfg Config) (*Source, error) {
 // Scheme returns "vault".
 func (s *Source) Scheme() string { return "vault" }
 
-
 // Fetch reads every reference: one read per distinct path and version, at
 // most Concurrency requests at a time. A login failure fails the batch;
 // anything else is reported per reference in Result.Err, which names the

@@ -57,7 +57,6 @@ func openAI() *Unit {
 	}
 }
 
-
 // openAIBaseRoute sends an OpenAI base-URL alias holding an Azure host to
 // AZURE_OPENAI_ENDPOINT, where openai.AzureOpenAI() reads it.
 func openAIBaseRoute(v string) string {
