@@ -68,9 +68,16 @@ func (r *Result) secret(e *entry) bool {
 	return e.ref != nil || isSecretName(e.name)
 }
 
-// isSecretName reports whether a variable's name says it holds a credential.
+// isSecretName reports whether a variable's name says it holds a credential,
+// not a path, an ID, an address or a selector naming one
+// (AWS_WEB_IDENTITY_TOKEN_FILE, AZURE_CLIENT_ID, AZURE_TOKEN_CREDENTIALS).
 func isSecretName(name string) bool {
 	n := strings.ToUpper(name)
+	for _, suffix := range []string{"_FILE", "_PATH", "_DIR", "_ID", "_URL", "_HOST", "_ENDPOINT", "_ADDR", "_CREDENTIALS", "_TYPE", "_NAME"} {
+		if strings.HasSuffix(n, suffix) {
+			return false
+		}
+	}
 	for _, part := range []string{"KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL"} {
 		if strings.Contains(n, part) {
 			return true

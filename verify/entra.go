@@ -81,7 +81,8 @@ func chainReport(err error) string {
 	for _, l := range strings.Split(err.Error(), "\n") {
 		l = strings.TrimSpace(l)
 		switch {
-		case l == "", strings.HasPrefix(l, "----"), strings.HasPrefix(l, "To troubleshoot"), strings.HasPrefix(l, "Attempted credentials"):
+		case l == "", strings.HasPrefix(l, "----"), strings.HasPrefix(l, "To troubleshoot"), strings.HasPrefix(l, "Attempted credentials"),
+			l == "{", l == "}", strings.HasPrefix(l, `"correlationId"`), strings.HasPrefix(l, `"statusCode"`):
 			continue
 		}
 		lines = append(lines, l)

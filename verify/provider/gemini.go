@@ -126,8 +126,12 @@ func (geminiProbe) Next(c *Call, r *Request, a *Answer) (Outcome, *Request) {
 		o.Diagnosis, o.Hint = NoQuota, "the key is valid but its project needs billing for this API here: enable billing in Google AI Studio"+cred
 	case a.Status == http.StatusBadRequest && status == "FAILED_PRECONDITION" && strings.Contains(low, "location"):
 		o.Diagnosis, o.Hint = Forbidden, "Google does not serve the Gemini API from this location: run from a supported region"+cred
-	case a.Status == http.StatusTooManyRequests && strings.Contains(low, "per day"):
+	case a.Status == http.StatusTooManyRequests && (strings.Contains(low, "per day") || strings.Contains(string(a.Body), "PerDay")):
 		o.Diagnosis, o.Hint = NoQuota, "the key is valid but its daily quota is used up: wait for the reset or raise the project's quota"+cred
+	case a.Status == http.StatusTooManyRequests:
+		// Google words a per-minute limit as "exceeded your current quota"
+		// too: it passes, so it is retried.
+		o.Diagnosis = Retry
 	case a.Status == http.StatusNotFound && r.Step == "model":
 		o.Diagnosis, o.Hint = NotFound, fmt.Sprintf("model %s does not exist at Gemini (or not for this API version): check %s, e.g. gemini-2.0-flash", c.Model, c.ModelName)
 	default:

@@ -229,9 +229,10 @@ func missingScopes(a *Answer, msg string) string {
 		return ""
 	}
 	scopes := strings.TrimSpace(rest)
-	if i := strings.IndexAny(scopes, " ."); i >= 0 {
+	if i := strings.Index(scopes, ". "); i >= 0 {
 		scopes = scopes[:i]
 	}
+	scopes = strings.TrimRight(scopes, ".")
 	if scopes == "" {
 		return "(unnamed)"
 	}

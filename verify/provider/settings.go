@@ -19,8 +19,12 @@ type Names struct {
 
 // EnvNames are the unit's variables as Names.
 func (u *Unit) EnvNames() Names {
+	url := u.Var(RoleBaseURL)
+	if url == "" {
+		url = "the base URL"
+	}
 	return Names{
-		Key: u.Var(RoleKey), Token: u.Var(RoleToken), URL: u.Var(RoleBaseURL),
+		Key: u.Var(RoleKey), Token: u.Var(RoleToken), URL: url,
 		APIVersion: u.Var(RoleAPIVersion), Org: u.Var(RoleOrg), Project: u.Var(RoleProject),
 		Deployment: u.Var(RoleDeployment), Model: "--model",
 	}
