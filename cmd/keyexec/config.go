@@ -28,6 +28,7 @@ type Config struct {
 	KeepAliases bool              `mapstructure:"keep_aliases"`
 	Scrub       []string          `mapstructure:"scrub"`
 	PassThrough []string          `mapstructure:"pass_through"`
+	BaseURLs    map[string]string `mapstructure:"base_urls"` // provider → base URL, where its SDK reads none from the environment
 	Probe       ProbeConfig       `mapstructure:"probe"`
 	Components  []ComponentConfig `mapstructure:"components"`
 	Azure       AzureConfig       `mapstructure:"azure"`
@@ -196,6 +197,9 @@ func loadConfig(flags *pflag.FlagSet, env map[string]string) (*Config, error) {
 		return nil, err
 	}
 	if cfg.Aliases, err = stringMap(raw["aliases"], path, "aliases"); err != nil {
+		return nil, err
+	}
+	if cfg.BaseURLs, err = stringMap(raw["base_urls"], path, "base_urls"); err != nil {
 		return nil, err
 	}
 	if cfg.Components, err = components(raw["components"], path, flags, env); err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/keyexec/keyexec/resolve"
 	"github.com/keyexec/keyexec/sources"
+	"github.com/keyexec/keyexec/verify/provider"
 )
 
 // validate checks every setting, and reports them all. A value that is not
@@ -50,6 +51,11 @@ func (c *Config) validate() error {
 	for name := range c.Secrets {
 		if !sources.IsVarName(name) {
 			add(configError("%s: secrets: %s is not a variable name (letters, digits and _, not starting with a digit)", where, sources.ShowValue(name)))
+		}
+	}
+	for name := range c.BaseURLs {
+		if provider.ByName(name) == nil {
+			add(configError("%s: base_urls: %s is not a provider (%s)", where, sources.ShowValue(name), strings.Join(provider.List(), ", ")))
 		}
 	}
 	for _, p := range c.PassThrough {

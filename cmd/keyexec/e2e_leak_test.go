@@ -16,11 +16,17 @@ import (
 // or as any 12-character piece.
 var leakSecrets = []string{openAIKey, anthropicKey}
 
-// assertNoPiece fails when any 12-character piece of a secret appears.
+// assertNoPiece fails when any 12-character piece of a test secret appears.
 func assertNoPiece(t *testing.T, what string, texts ...string) {
 	t.Helper()
+	assertNoPieceOf(t, what, leakSecrets, texts...)
+}
+
+// assertNoPieceOf fails when any 12-character piece of one of secrets appears.
+func assertNoPieceOf(t *testing.T, what string, secrets []string, texts ...string) {
+	t.Helper()
 	for _, text := range texts {
-		for _, s := range leakSecrets {
+		for _, s := range secrets {
 			for i := 0; i+12 <= len(s); i++ {
 				if strings.Contains(text, s[i:i+12]) {
 					t.Fatalf("%s: a 12-character piece of a test secret (%q) is in keyexec's output:\n%s", what, s[i:i+12], text)

@@ -46,8 +46,8 @@ func (a *app) openers(cfg *Config) map[string]resolve.Opener {
 func (a *app) checkOptions(cfg *Config) verify.CheckOptions {
 	return verify.CheckOptions{
 		Providers: cfg.Providers, AllowHTTP: cfg.Probe.AllowHTTP, Model: cfg.Probe.Model, Deployment: cfg.Probe.Deployment,
-		AzureAuth: cfg.Azure.Auth, EntraScopes: []string{cfg.Azure.Scope}, Env: a.env,
-		Now: time.Now(), MinTokenTTL: cfg.Probe.MinTokenTTL,
+		AzureAuth: cfg.Azure.Auth, EntraScopes: []string{cfg.Azure.Scope}, Env: a.env, BaseURLs: cfg.BaseURLs,
+		Now: time.Now(), MinTokenTTL: max(cfg.Probe.MinTokenTTL, cfg.Supervise.Watch),
 	}
 }
 
