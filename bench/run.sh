@@ -1,31 +1,53 @@
 #!/usr/bin/env bash
-# bench/run.sh — what keyexec costs at start-up, measured side by side in one
+# bench/run.sh — time to ready: how many sequential round trips keyexec takes
+# from start to exec in each of its flows, and what it costs at start-up over
+# a Go program that only execs its argument; measured side by side in one
 # run on one machine, written to bench/RESULTS.md.
 #
-#   (a) keyexec run --no-probe -- true   against   true            (environment only)
-#   (b) keyexec resolving 1, 10, 100 references from the Vault fake and from
-#       moto_server, spread over one secret or over as many distinct secrets,
-#       each as a ratio to one bare HTTP round trip to the same server (curl)
-#   (c) keyexec check probing 1 vs 3 providers whose fakes all add the same
-#       latency, as a ratio to that latency
-#   plus binary size (default and -ldflags "-s -w"), peak RSS before exec, and
-#   the heaviest package inits (GODEBUG=inittrace=1).
+# Every fake adds the same latency L to every request it answers (the Vault
+# fake, the OpenAI and Anthropic fakes, and a proxy in front of moto for
+# Secrets Manager and STS; see bench/fakes). Each flow runs against a world
+# of fakes at L and against an identical world at 0, and
 #
-# Tools: Go, curl, moto_server (pip install 'moto[server]'), /usr/bin/time,
-# and hyperfine when installed (apt-get install hyperfine); without hyperfine
-# the small timer in bench/timeit is used instead.
+#     round trips = (mean wall time at L - mean wall time at 0) / L
 #
-# Environment: RUNS (default 20), LATENCY (default 200ms), OUT (default
-# bench/RESULTS.md), MOTO (moto_server path, default from PATH).
+# is set beside the flow's floor, the fewest sequential round trips it can
+# take. One more run of each flow at L is traced: the fakes record every
+# request as it arrives, so the timeline shows what waited for what.
+#
+# Start-up: `execfloor true` (bench/execfloor: syscall.Exec of its arguments)
+# against `keyexec run --provider none -- true` and
+# `keyexec run --no-probe -- true`, as ratios.
+#
+# Needs Go, curl, and the pinned test environment (testenv/setup builds
+# .testenv; KEYEXEC_TESTENV overrides it) for moto_server and python. Uses
+# hyperfine when installed (apt-get install hyperfine), else bench/timeit.
+#
+# Environment: LATENCY (default 50ms; whole milliseconds), RUNS (per flow and
+# latency, default 40), START_RUNS (per start-up command, default 300),
+# OUT (default bench/RESULTS.md).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-RUNS=${RUNS:-20}
-LATENCY=${LATENCY:-200ms}
+ROOT=$PWD
+LATENCY=${LATENCY:-50ms}
+RUNS=${RUNS:-40}
+START_RUNS=${START_RUNS:-300}
 OUT=${OUT:-bench/RESULTS.md}
+TESTENV=${KEYEXEC_TESTENV:-$ROOT/.testenv}
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench/run.sh: $*"; exit "${2:-69}"; }
+
+[[ $LATENCY =~ ^[1-9][0-9]*ms$ ]] || die "LATENCY=$LATENCY: give whole milliseconds above 0, such as 50ms" 64
+L_MS=${LATENCY%ms}
+for tool in go curl; do command -v "$tool" >/dev/null || die "$tool not found"; done
+MOTO=$TESTENV/bin/moto_server
+PY=$TESTENV/bin/python
+[ -x "$MOTO" ] && [ -x "$PY" ] || die "no moto_server/python in $TESTENV: build the pinned environment with testenv/setup"
+
 WORK=$(mktemp -d)
 PIDS=()
-
 cleanup() {
 	exec 3>&- 2>/dev/null || true # closing the fakes' stdin stops them
 	for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -33,218 +55,222 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-say() { printf '%s\n' "$*" >&2; }
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- build ---------------------------------------------------------------
-say "building keyexec, fakes and timer…"
+say "building keyexec, execfloor, fakes and timer…"
 CGO_ENABLED=0 go build -o "$WORK/keyexec" ./cmd/keyexec
-CGO_ENABLED=0 go build -ldflags "-s -w" -o "$WORK/keyexec-stripped" ./cmd/keyexec
+CGO_ENABLED=0 go build -o "$WORK/execfloor" ./bench/execfloor
 go build -o "$WORK/fakes" ./bench/fakes
 go build -o "$WORK/timeit" ./bench/timeit
 KX=$WORK/keyexec
 
 # --- servers -------------------------------------------------------------
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-MOTO=${MOTO:-$(command -v moto_server || echo /root/.pyenv/shims/moto_server)}
-[ -x "$MOTO" ] || { say "moto_server not found: pip install 'moto[server]' or set MOTO"; exit 69; }
-MOTO_PORT=$(free_port)
+MOTO_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 MOTO_URL=http://127.0.0.1:$MOTO_PORT
 "$MOTO" -H 127.0.0.1 -p "$MOTO_PORT" >"$WORK/moto.log" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 300); do curl -fs -o /dev/null "$MOTO_URL/moto-api/" && break; sleep 0.2; done
 curl -fs -o /dev/null "$MOTO_URL/moto-api/" || { say "moto_server did not start:"; cat "$WORK/moto.log" >&2; exit 69; }
 
+FLOWS=$WORK/flows
 mkfifo "$WORK/fakes.in"
-"$WORK/fakes" -moto "$MOTO_URL" -latency "$LATENCY" <"$WORK/fakes.in" >"$WORK/fakes.env" 2>"$WORK/fakes.log" &
+"$WORK/fakes" -moto "$MOTO_URL" -latency "$LATENCY" -dir "$FLOWS" <"$WORK/fakes.in" >"$WORK/fakes.out" 2>"$WORK/fakes.log" &
 PIDS+=($!)
 exec 3>"$WORK/fakes.in"
-for _ in $(seq 300); do grep -q '^READY$' "$WORK/fakes.env" && break; sleep 0.1; done
-grep -q '^READY$' "$WORK/fakes.env" || { say "fakes did not start:"; cat "$WORK/fakes.log" >&2; exit 69; }
-set -a
-# shellcheck disable=SC1090
-. <(grep '=' "$WORK/fakes.env")
-AWS_ENDPOINT_URL=$MOTO_URL
-AWS_REGION=us-east-1
-AWS_ACCESS_KEY_ID=AKIABENCH00000000000
-AWS_SECRET_ACCESS_KEY=bench-secret-access-key
-AWS_EC2_METADATA_DISABLED=true
-AWS_CONFIG_FILE=$WORK/no-aws-config
-AWS_SHARED_CREDENTIALS_FILE=$WORK/no-aws-credentials
-set +a
+for _ in $(seq 300); do grep -q '^READY$' "$WORK/fakes.out" && break; sleep 0.1; done
+grep -q '^READY$' "$WORK/fakes.out" || { say "fakes did not start:"; cat "$WORK/fakes.log" >&2; exit 69; }
+CONTROL=$(cat "$FLOWS/control")
+
+# Start-up commands get a laptop's environment: a key, no Vault, no AWS.
+printf '%s\n' PATH=/usr/bin:/bin "HOME=$FLOWS/0/home" \
+	"OPENAI_API_KEY=sk-proj-BenchKeyAAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjjKKKKllllT3BlbkFJmmmmNNNNooooPPPPqqqqRRRRssssTTTTuuuuVVVVwwwwXXXXyy" \
+	>"$WORK/startup.env"
+mkdir "$WORK/cwd" # no ./keyexec.yaml where the commands run
 
 # --- measuring -----------------------------------------------------------
 declare -A MEAN SD
 if command -v hyperfine >/dev/null; then
-	TIMER="hyperfine $(hyperfine --version | cut -d' ' -f2)"
+	TIMER="hyperfine $(hyperfine --version | cut -d' ' -f2) (-N, no shell)"
 else
 	TIMER="bench/timeit (hyperfine not installed)"
 fi
 
-# measure NAME COMMAND… : mean and standard deviation of COMMAND in ms.
+# measure NAME ENVFILE RUNS WARMUP COMMAND… : mean and standard deviation in
+# ms of COMMAND run with exactly the environment in ENVFILE.
 measure() {
-	local name=$1 line
-	shift
+	local name=$1 envfile=$2 runs=$3 warmup=$4 line
+	shift 4
+	local -a envv
+	mapfile -t envv <"$envfile"
 	if command -v hyperfine >/dev/null; then
-		hyperfine -N --style none --warmup 3 --runs "$RUNS" --export-json "$WORK/h.json" -- "$*" >/dev/null
+		(cd "$WORK/cwd" && env -i "${envv[@]}" "$(command -v hyperfine)" -N --style none --warmup "$warmup" --runs "$runs" \
+			--export-json "$WORK/h.json" -- "$*" >/dev/null 2>"$WORK/hyperfine.log") ||
+			{ cat "$WORK/hyperfine.log" >&2; die "hyperfine failed on $name"; }
 		line=$("$WORK/timeit" -hyperfine "$WORK/h.json")
 	else
-		line=$("$WORK/timeit" -runs "$RUNS" -warmup 3 -- "$@")
+		line=$(cd "$WORK/cwd" && env -i "${envv[@]}" "$WORK/timeit" -runs "$runs" -warmup "$warmup" -- "$@")
 	fi
 	read -r MEAN[$name] SD[$name] _ <<<"$line"
-	say "  $(printf '%-28s' "$name") ${MEAN[$name]} ms ± ${SD[$name]}"
+	say "  $(printf '%-24s' "$name") ${MEAN[$name]} ms ± ${SD[$name]}"
 }
 
-# config NAME SCHEME SPREAD N : a keyexec.yaml with N references.
-config() {
-	local f=$WORK/$1.yaml i
-	{
-		echo "provider: none"
-		echo "secrets:"
-		for ((i = 0; i < $4; i++)); do
-			case $2-$3 in
-			vault-one) echo "  V$i: vault://secret/bench/one#f$i" ;;
-			vault-distinct) echo "  V$i: vault://secret/bench/s$i#v" ;;
-			awssm-one) echo "  V$i: awssm://bench/one#f$i" ;;
-			awssm-distinct) echo "  V$i: awssm://bench/s$i" ;;
-			esac
-		done
-	} >"$f"
-	echo "$f"
+# once ENVFILE COMMAND… : one run, which must succeed (its stderr kept).
+once() {
+	local envfile=$1
+	local -a envv
+	shift
+	mapfile -t envv <"$envfile"
+	(cd "$WORK/cwd" && env -i "${envv[@]}" "$@" >/dev/null 2>"$WORK/once.log") ||
+		{ cat "$WORK/once.log" >&2; die "failed: $* (environment $envfile)"; }
 }
 
-cat >"$WORK/vault.curl" <<EOF
-silent
-output = "/dev/null"
-header = "X-Vault-Token: $VAULT_TOKEN"
-url = "$VAULT_ADDR/v1/secret/data/bench/one"
-EOF
-cat >"$WORK/moto.curl" <<EOF
-silent
-output = "/dev/null"
-request = "POST"
-header = "X-Amz-Target: secretsmanager.GetSecretValue"
-header = "Content-Type: application/x-amz-json-1.1"
-header = "Authorization: AWS4-HMAC-SHA256 Credential=$AWS_ACCESS_KEY_ID/20250101/us-east-1/secretsmanager/aws4_request, SignedHeaders=host, Signature=0"
-data = "{\"SecretId\":\"bench/one\"}"
-url = "$MOTO_URL/"
-EOF
-
-say "(a) environment only"
-measure true true
-measure run-env "$KX run --no-probe -- true"
-
-say "(b) references"
-measure rt-vault "curl -K $WORK/vault.curl"
-measure rt-moto "curl -K $WORK/moto.curl"
-for scheme in vault awssm; do
-	measure "$scheme-1" "$KX run --config $(config "$scheme-1" "$scheme" one 1) -- true"
-	for n in 10 100; do
-		for spread in one distinct; do
-			measure "$scheme-$n-$spread" "$KX run --config $(config "$scheme-$n-$spread" "$scheme" "$spread" "$n") -- true"
-		done
-	done
+say "start-up, $START_RUNS runs each"
+STARTUP=(true execfloor none no-probe)
+declare -A STARTUP_CMD=(
+	[true]="true"
+	[execfloor]="$WORK/execfloor true"
+	[none]="$KX run --provider none -- true"
+	[no-probe]="$KX run --no-probe -- true"
+)
+for s in "${STARTUP[@]}"; do
+	# shellcheck disable=SC2086 # the command is split into its words
+	once "$WORK/startup.env" ${STARTUP_CMD[$s]}
+	# shellcheck disable=SC2086
+	measure "start-$s" "$WORK/startup.env" "$START_RUNS" 10 ${STARTUP_CMD[$s]}
 done
 
-say "(c) probes"
-measure check-1 "$KX check --provider openai"
-measure check-3 "$KX check --provider auto"
-"$KX" check --provider auto | grep -c ' ok$' >"$WORK/probes" || true
+say "flows at L = 0 and L = $LATENCY, $RUNS runs each"
+mapfile -t FLOW_LINES <"$FLOWS/flows"
+curl -fs "$CONTROL/trace" >/dev/null
+for line in "${FLOW_LINES[@]}"; do
+	IFS=$'\t' read -r flow _ _ <<<"$line"
+	for w in 0 L; do
+		once "$FLOWS/$w/$flow.env" "$KX" run -- true
+		measure "$flow@$w" "$FLOWS/$w/$flow.env" "$RUNS" 3 "$KX" run -- true
+	done
+	curl -fs "$CONTROL/trace" >/dev/null # drop the timed runs' requests
+	once "$FLOWS/L/$flow.env" "$KX" run -- true
+	curl -fs "$CONTROL/trace" >"$WORK/trace-$flow"
+done
 
-# --- size, RSS, inits ----------------------------------------------------
-size_mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-rss_kib() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
-RSS_ENV=$(rss_kib "$KX" run --no-probe -- true)
-RSS_VAULT=$(rss_kib "$KX" run --config "$WORK/vault-100-distinct.yaml" -- true)
-RSS_AWS=$(rss_kib "$KX" run --config "$WORK/awssm-100-distinct.yaml" -- true)
-RSS_TRUE=$(rss_kib true)
-INITS=$(GODEBUG=inittrace=1 "$KX" version 2>&1 >/dev/null |
-	awk '/^init /{ printf "%s %s %s %s\n", $2, $5, $8, $10 }' | sort -k2 -g -r | head -8)
-INIT_TOTAL=$(GODEBUG=inittrace=1 "$KX" version 2>&1 >/dev/null | awk '/^init /{ ms += $5; kb += $8 } END { printf "%.3f ms, %.0f bytes", ms, kb }')
+say "bare requests (curl) at L = 0 and L = $LATENCY, $RUNS runs each"
+mapfile -t BARE_LINES <"$FLOWS/bare"
+CURL=$(command -v curl)
+for line in "${BARE_LINES[@]}"; do
+	IFS=$'\t' read -r bare _ _ <<<"$line"
+	for w in 0 L; do
+		once "$FLOWS/$w/bare.env" "$CURL" -K "$FLOWS/$w/$bare.curl"
+		measure "$bare@$w" "$FLOWS/$w/bare.env" "$RUNS" 3 "$CURL" -K "$FLOWS/$w/$bare.curl"
+	done
+done
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- report --------------------------------------------------------------
-ms() { printf '%.1f' "${MEAN[$1]}"; }
 pm() { printf '%.1f ± %.1f' "${MEAN[$1]}" "${SD[$1]}"; }
-ratio() { awk -v a="${MEAN[$1]}" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio() { awk -v a="${MEAN[$1]}" -v b="${MEAN[$2]}" 'BEGIN { printf "%.2f", a / b }'; }
 diff_ms() { awk -v a="${MEAN[$1]}" -v b="${MEAN[$2]}" 'BEGIN { printf "%+.1f", a - b }'; }
-per() { awk -v a="${MEAN[$1]}" -v b="${MEAN[$2]}" -v n="$3" 'BEGIN { printf "%.2f", (a - b) / n }'; }
-LAT_MS=$(awk -v l="$LATENCY" 'BEGIN { sub(/ms$/, "", l); print l }')
+# trips FLOW: round trips, and its standard error from both means.
+trips() { awk -v a="${MEAN[$1@L]}" -v b="${MEAN[$1@0]}" -v l="$L_MS" 'BEGIN { printf "%.2f", (a - b) / l }'; }
+trips_se() {
+	awk -v sa="${SD[$1@L]}" -v sb="${SD[$1@0]}" -v n="$RUNS" -v l="$L_MS" 'BEGIN { printf "%.2f", sqrt((sa * sa + sb * sb) / n) / l }'
+}
+# rounds FLOW: the sequential rounds in the traced run. A request that
+# arrives more than L/2 after the first of its round was sent after an
+# answer: it opens the next round.
+rounds() { awk -v l="$L_MS" 'NR == 1 || $1 - start > l / 2 { n++; start = $1 } END { print n + 0 }' "$WORK/trace-$1"; }
+# over FLOW FLOOR: ms per round trip above L in the timed runs.
+over() { awk -v a="${MEAN[$1@L]}" -v b="${MEAN[$1@0]}" -v l="$L_MS" -v f="$2" 'BEGIN { printf "%+.1f", (a - b - f * l) / f }'; }
+verdict() {
+	local n
+	n=$(rounds "$1")
+	if [ "$n" -gt "$2" ]; then
+		echo "**misses: $n rounds**"
+	else
+		echo "at the floor ($n rounds)"
+	fi
+}
+target() {
+	case $1 in
+	vault-token) echo "≤ 2.2" ;;
+	vault-approle) echo "≤ 3.2" ;;
+	*) echo "" ;;
+	esac
+}
+size_mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f", b / 1048576 }'; }
+INIT_TOTAL=$(cd "$WORK/cwd" && GODEBUG=inittrace=1 "$KX" version 2>&1 >/dev/null | awk '/^init /{ ms += $5 } END { printf "%.2f", ms }')
 
 {
-	echo "# keyexec start-up benchmark"
+	echo "# keyexec time to ready"
 	echo
 	echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
-	echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r)"
-	echo "- $(go version)"
-	echo "- keyexec $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)'), CGO_ENABLED=0"
-	echo "- timer: $TIMER, $RUNS runs after 3 warm-up runs, no shell; mean ± standard deviation"
-	echo "- command: \`RUNS=$RUNS LATENCY=$LATENCY bench/run.sh\`"
+	echo "- machine: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), Linux $(uname -r);" \
+		"shared with other work, load average $LOAD_BEFORE before, $LOAD_AFTER after"
+	echo "- $(go version); keyexec $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with uncommitted changes)'), CGO_ENABLED=0, $(size_mib "$KX") MiB"
+	echo "- timer: $TIMER; mean ± standard deviation; every command run with only its own environment (\`env -i\`)"
+	echo "- command: \`LATENCY=$LATENCY RUNS=$RUNS START_RUNS=$START_RUNS bench/run.sh\`"
 	echo
-	echo "## (a) environment only"
+	echo "How to read this: bench/NOTES.md."
 	echo
-	echo "| command | ms | added | ratio |"
-	echo "|---|---|---|---|"
-	echo "| \`true\` | $(pm true) | | 1 |"
-	echo "| \`keyexec run --no-probe -- true\` | $(pm run-env) | $(diff_ms run-env true) ms | $(ratio run-env "${MEAN[true]}") |"
+	echo "## Round trips to ready, L = $LATENCY"
 	echo
-	echo "## (b) references, as a ratio to one bare round trip"
+	echo "Round trips = (mean at L − mean at 0) / L, ± its standard error; $RUNS runs per flow and latency,"
+	echo "after 3 warm-up runs. Requests and rounds: what the fakes received in the traced run (timelines"
+	echo "below); a round is the requests sent together, so rounds above the floor are requests that"
+	echo "waited for an answer they need not wait for. Over L: ms per round trip above L in the timed runs."
 	echo
-	echo "Bare round trip: one \`curl\` process making one request to the same server"
-	echo "(Vault: $(pm rt-vault) ms; moto: $(pm rt-moto) ms). \"one\" reads N fields of one secret,"
-	echo "\"distinct\" N secrets of one field each."
-	echo
-	echo "| source | refs | spread | ms | ratio to round trip |"
-	echo "|---|---|---|---|---|"
-	for scheme in vault awssm; do
-		rt=rt-vault
-		[ "$scheme" = awssm ] && rt=rt-moto
-		echo "| $scheme | 1 | one | $(pm "$scheme-1") | $(ratio "$scheme-1" "${MEAN[$rt]}") |"
-		for n in 10 100; do
-			for spread in one distinct; do
-				echo "| $scheme | $n | $spread | $(pm "$scheme-$n-$spread") | $(ratio "$scheme-$n-$spread" "${MEAN[$rt]}") |"
-			done
-		done
+	echo "| flow | floor | round trips | issue target | requests | verdict | over L, ms per round trip | ms at L | ms at 0 |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	for line in "${FLOW_LINES[@]}"; do
+		IFS=$'\t' read -r flow floor title <<<"$line"
+		echo "| $title (\`$flow\`) | $floor | $(trips "$flow") ± $(trips_se "$flow") | $(target "$flow") |" \
+			"$(grep -c . "$WORK/trace-$flow" || true) | $(verdict "$flow" "$floor") | $(over "$flow" "$floor") |" \
+			"$(pm "$flow@L") | $(pm "$flow@0") |"
 	done
 	echo
-	echo "Cost per extra reference (100 vs 1, ms): Vault one secret $(per vault-100-one vault-1 99),"
-	echo "Vault distinct secrets $(per vault-100-distinct vault-1 99); AWS one secret $(per awssm-100-one awssm-1 99),"
-	echo "AWS distinct secrets $(per awssm-100-distinct awssm-1 99)."
+	echo "Bare requests, for calibration: one request to one fake by curl, timed the same way. Their"
+	echo "round trips above 1 are what the fake and the machine add to L for one request, whoever sends it."
 	echo
-	echo "## (c) probes against fakes that add ${LATENCY} each"
+	echo "| request | round trips | over L, ms | ms at L | ms at 0 |"
+	echo "|---|---|---|---|---|"
+	for line in "${BARE_LINES[@]}"; do
+		IFS=$'\t' read -r bare floor title <<<"$line"
+		echo "| $title (\`$bare\`) | $(trips "$bare") ± $(trips_se "$bare") | $(over "$bare" 1) | $(pm "$bare@L") | $(pm "$bare@0") |"
+	done
 	echo
-	echo "| command | providers probed | ms | ratio to ${LATENCY} |"
+	echo "What the AWS credential variants add over static keys (\`aws\`): assume role" \
+		"$(awk -v a="$(trips aws-assume-role)" -v b="$(trips aws)" 'BEGIN { printf "%+.2f", a - b }') round trips" \
+		"($(grep -c 'sts:' "$WORK/trace-aws-assume-role" || true) STS call)," \
+		"web identity $(awk -v a="$(trips aws-web-identity)" -v b="$(trips aws)" 'BEGIN { printf "%+.2f", a - b }') round trips" \
+		"($(grep -c 'sts:' "$WORK/trace-aws-web-identity" || true) STS call)."
+	echo
+	echo "## Start-up over a Go program that only execs"
+	echo
+	echo "$START_RUNS runs each after 10 warm-up runs; the environment holds PATH, HOME and an OpenAI key."
+	echo
+	echo "| command | ms | over execfloor | ratio to execfloor |"
 	echo "|---|---|---|---|"
-	echo "| \`keyexec check --provider openai\` | 1 | $(pm check-1) | $(ratio check-1 "$LAT_MS") |"
-	echo "| \`keyexec check --provider auto\` | $(cat "$WORK/probes") | $(pm check-3) | $(ratio check-3 "$LAT_MS") |"
+	echo "| \`true\` (for scale) | $(pm start-true) | $(diff_ms start-true start-execfloor) ms | $(ratio start-true start-execfloor) |"
+	echo "| \`execfloor true\` | $(pm start-execfloor) | | 1 |"
+	echo "| \`keyexec run --provider none -- true\` | $(pm start-none) | $(diff_ms start-none start-execfloor) ms | $(ratio start-none start-execfloor) |"
+	echo "| \`keyexec run --no-probe -- true\` | $(pm start-no-probe) | $(diff_ms start-no-probe start-execfloor) ms | $(ratio start-no-probe start-execfloor) |"
 	echo
-	echo "## Size and memory"
+	echo "keyexec's package initialisation (\`GODEBUG=inittrace=1 keyexec version\`, summed): $INIT_TOTAL ms."
 	echo
-	echo "| | |"
-	echo "|---|---|"
-	echo "| binary, default | $(size_mib "$KX") MiB |"
-	echo "| binary, \`-ldflags \"-s -w\"\` | $(size_mib "$WORK/keyexec-stripped") MiB |"
-	echo "| peak RSS, \`run --no-probe -- true\` (environment) | $RSS_ENV KiB |"
-	echo "| peak RSS, 100 distinct Vault secrets | $RSS_VAULT KiB |"
-	echo "| peak RSS, 100 distinct AWS secrets | $RSS_AWS KiB |"
-	echo "| peak RSS, \`true\` alone | $RSS_TRUE KiB |"
+	echo "## Request timelines, one traced run per flow at L = $LATENCY"
 	echo
-	echo "Peak RSS is the process's high-water mark (\`/usr/bin/time -f %M\`); exec keeps"
-	echo "the PID, and \`true\` is far smaller, so it is keyexec's peak before the exec."
-	echo
-	echo "## Package init (\`GODEBUG=inittrace=1 keyexec version\`)"
-	echo
-	echo "Total: $INIT_TOTAL. Heaviest by clock:"
-	echo
-	echo "| package | ms | bytes | allocs |"
-	echo "|---|---|---|---|"
-	while read -r pkg clock bytes allocs; do
-		echo "| $pkg | $clock | $bytes | $allocs |"
-	done <<<"$INITS"
+	echo "Each request as it reached its fake, in ms after the run's first request. Requests sent"
+	echo "together arrive together; one sent after another's answer arrives about L later."
+	for line in "${FLOW_LINES[@]}"; do
+		IFS=$'\t' read -r flow _ title <<<"$line"
+		echo
+		echo "\`$flow\` — $title:"
+		echo
+		echo '```'
+		cat "$WORK/trace-$flow"
+		echo '```'
+	done
 } >"$WORK/results.md"
 
-if [ -f bench/NOTES.md ]; then
-	{ echo; cat bench/NOTES.md; } >>"$WORK/results.md"
-fi
 cp "$WORK/results.md" "$OUT"
 cat "$OUT"

@@ -75,6 +75,9 @@ type CheckOptions struct {
 	// Env is keyexec's own environment, for settings the SDKs read that
 	// are not credentials (GOOGLE_GENAI_USE_VERTEXAI).
 	Env map[string]string
+	// BaseURLs is base_urls: a provider's base URL where the environment
+	// has none for it (Mistral's SDK reads none; a proxy in front).
+	BaseURLs map[string]string
 	// Now and MinTokenTTL judge static tokens' expiry.
 	Now         time.Time
 	MinTokenTTL time.Duration
@@ -160,6 +163,8 @@ func envCandidate(u *provider.Unit, env map[string]string, opts CheckOptions) Ca
 		if u.Name == provider.Ollama {
 			c.BaseURL = provider.OllamaBase(env[bv])
 		}
+	} else if b := opts.BaseURLs[string(u.Name)]; b != "" {
+		c.BaseURL, c.Names.URL = b, "base_urls."+string(u.Name)
 	}
 	c.Org, c.Project, c.APIVersion = env[u.Var(provider.RoleOrg)], env[u.Var(provider.RoleProject)], env[u.Var(provider.RoleAPIVersion)]
 	c.Model = modelFor(u, opts.Model)

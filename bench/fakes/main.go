@@ -1,55 +1,54 @@
-// Command fakes serves the test fakes outside `go test` for bench/run.sh: a
-// Vault fake seeded with the benchmark secrets, three provider fakes that add
-// a fixed latency to every answer, and (with -moto) the same secrets seeded
-// into a running moto_server.
+// Command fakes serves the test fakes outside `go test` for bench/run.sh's
+// time-to-ready benchmark. It starts two identical worlds, one whose fakes
+// answer at once and one whose fakes add -latency to every request — a
+// Vault fake (vaulttest.WithLatency: token, AppRole and Kubernetes auth),
+// OpenAI and Anthropic fakes (providertest Config.Latency), and a counting
+// proxy in front of a running moto_server for Secrets Manager and STS
+// (awssmtest.Proxy.SetLatency) — so that the difference between the two
+// worlds is the latency alone.
 //
-// It prints the addresses as shell assignments, then "READY", and serves
-// until its standard input closes or it gets SIGTERM/SIGINT.
+// For each world it writes, under -dir, one environment file per flow
+// (DIR/0/NAME.env, DIR/L/NAME.env: NAME=VALUE lines, the whole environment
+// keyexec gets) with the config files they point to, and DIR/flows, the
+// table of flows: name, floor (the fewest sequential round trips the flow
+// can take), title. It records every request the latency world's fakes
+// receive, in arrival order with its time; GET CONTROL/trace returns that
+// timeline and starts a new one (CONTROL is in DIR/control).
+//
+// It prints "READY" when everything is written, and serves until its
+// standard input closes or it gets SIGTERM/SIGINT.
 package main
 
 import (
-	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
+	"net/http/httptest"
 	"os"
 	"os/signal"
-	"strconv"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-
-	"github.com/keyexec/keyexec/sources/vault/vaulttest"
-	"github.com/keyexec/keyexec/verify/providertest"
 )
-
-// Benchmark credentials: shaped like the real thing, never real.
-const (
-	OpenAIKey    = "sk-proj-BenchKeyAAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjjKKKKllllT3BlbkFJmmmmNNNNooooPPPPqqqqRRRRssssTTTTuuuuVVVVwwwwXXXXyy"
-	AzureKey     = "0123456789abcdef0123456789abcdef"
-	AnthropicKey = "sk-ant-api03-BenchAnthropicKey00123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-AA"
-)
-
-// Secrets is how many distinct secrets (and fields of the one shared
-// secret) are seeded: the largest reference count benchmarked.
-const Secrets = 100
 
 func main() {
-	motoURL := flag.String("moto", "", "seed this moto_server with the benchmark secrets")
-	latency := flag.Duration("latency", 200*time.Millisecond, "latency the provider fakes add to every answer")
+	motoURL := flag.String("moto", "", "moto_server URL (Secrets Manager and STS); required")
+	latency := flag.Duration("latency", 50*time.Millisecond, "latency the slow world's fakes add to every request")
+	dir := flag.String("dir", "", "folder for the flows' environment and config files; required")
 	flag.Parse()
+	if *motoURL == "" || *dir == "" {
+		fmt.Fprintln(os.Stderr, "usage: fakes -moto URL -dir DIR [-latency 50ms]")
+		os.Exit(64)
+	}
 	tb := &shim{}
 	defer tb.cleanup()
-	if err := serve(tb, *motoURL, *latency); err != nil {
+	if err := serve(tb, *motoURL, *dir, *latency); err != nil {
 		fmt.Fprintln(os.Stderr, "fakes:", err)
 		tb.cleanup()
 		os.Exit(1)
 	}
+	fmt.Println("READY")
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGTERM, syscall.SIGINT)
 	eof := make(chan struct{})
@@ -60,68 +59,34 @@ func main() {
 	}
 }
 
-func serve(tb *shim, motoURL string, latency time.Duration) error {
-	vault := vaulttest.New(tb)
-	admin := vault.Admin()
-	fields := map[string]any{}
-	for i := range Secrets {
-		admin.PutKV2(tb, "secret", "bench/s"+strconv.Itoa(i), map[string]any{"v": "value-" + strconv.Itoa(i)})
-		fields["f"+strconv.Itoa(i)] = "value-" + strconv.Itoa(i)
-	}
-	admin.PutKV2(tb, "secret", "bench/one", fields)
-	if tb.failed != nil {
-		return tb.failed
-	}
-	openai := providertest.New(providertest.OpenAI, providertest.Config{Keys: map[string]providertest.Key{OpenAIKey: {}}, Latency: latency})
-	azure := providertest.New(providertest.Azure, providertest.Config{Keys: map[string]providertest.Key{AzureKey: {}}, Latency: latency})
-	anthropic := providertest.New(providertest.Anthropic, providertest.Config{Keys: map[string]providertest.Key{AnthropicKey: {}}, Latency: latency})
-	tb.Cleanup(openai.Close)
-	tb.Cleanup(azure.Close)
-	tb.Cleanup(anthropic.Close)
-	if motoURL != "" {
-		if err := seedMoto(motoURL, fields); err != nil {
-			return err
-		}
-	}
-	for _, kv := range [][2]string{
-		{"VAULT_ADDR", vault.URL}, {"VAULT_TOKEN", vault.RootToken},
-		{"OPENAI_BASE_URL", openai.BaseURL()}, {"OPENAI_API_KEY", OpenAIKey},
-		{"AZURE_OPENAI_ENDPOINT", azure.BaseURL()}, {"AZURE_OPENAI_API_KEY", AzureKey}, {"OPENAI_API_VERSION", "2024-10-21"},
-		{"ANTHROPIC_BASE_URL", anthropic.BaseURL()}, {"ANTHROPIC_API_KEY", AnthropicKey},
-	} {
-		fmt.Printf("%s=%s\n", kv[0], kv[1])
-	}
-	fmt.Println("READY")
-	return nil
-}
-
-// seedMoto creates bench/s0…s99 (one value each) and bench/one (a JSON
-// object with 100 keys), as the Vault fake holds them.
-func seedMoto(url string, fields map[string]any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	client := secretsmanager.New(secretsmanager.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(url),
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIABENCH00000000000", "bench-secret-access-key", ""),
-	})
-	create := func(name, value string) error {
-		_, err := client.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)})
-		if err != nil {
-			return fmt.Errorf("seed moto %s: %w", name, err)
-		}
-		return nil
-	}
-	for i := range Secrets {
-		if err := create("bench/s"+strconv.Itoa(i), "value-"+strconv.Itoa(i)); err != nil {
-			return err
-		}
-	}
-	one, err := json.Marshal(fields)
-	if err != nil {
+func serve(tb *shim, motoURL, dir string, latency time.Duration) error {
+	if err := seedMoto(motoURL); err != nil {
 		return err
 	}
-	return create("bench/one", string(one))
+	trace := &tracer{}
+	control := httptest.NewServer(trace)
+	tb.Cleanup(control.Close)
+	for _, w := range []struct {
+		name    string
+		latency time.Duration
+		trace   *tracer
+	}{{"0", 0, nil}, {"L", latency, trace}} {
+		wd := filepath.Join(dir, w.name)
+		if err := os.MkdirAll(filepath.Join(wd, "home"), 0o700); err != nil {
+			return err
+		}
+		world, err := startWorld(tb, motoURL, w.latency, w.trace)
+		if err != nil {
+			return fmt.Errorf("world %s: %w", w.name, err)
+		}
+		if err := world.write(wd); err != nil {
+			return fmt.Errorf("world %s: %w", w.name, err)
+		}
+	}
+	if err := writeFlowTable(dir); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "control"), []byte(control.URL+"\n"), 0o600)
 }
 
 // shim is the testing.TB the fakes' constructors want, outside a test:

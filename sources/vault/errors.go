@@ -146,6 +146,13 @@ func (ss *session) describeStatus(re *api.ResponseError, err error, what string)
 	}
 }
 
+// notVault reports a 404 whose body is not Vault's JSON: Vault answers every
+// 404 with {"errors": […]}, so the address points to another server.
+func notVault(err error) bool {
+	var re *api.ResponseError
+	return errors.As(err, &re) && re.RawError && re.StatusCode == 404
+}
+
 // configProblem recognises answers that mean the configuration points to
 // the wrong place, whatever was asked: an unknown namespace, and an http://
 // address whose server speaks TLS. They are final: retrying cannot help.
@@ -157,6 +164,8 @@ func (ss *session) configProblem(err error, what string) error {
 			what, set.display, sources.RedactText(set.namespace), set.nsFrom, set.nsFrom), kind: sources.ErrInvalid, cause: err}
 	case speaksTLS(err):
 		return &vaultError{msg: fmt.Sprintf("%s: vault address %s (from %s) says http://, but the server speaks TLS: write https:// there%s", what, set.display, set.addrName(), set.defaultHint()), kind: sources.ErrInvalid, cause: err}
+	case notVault(err):
+		return &vaultError{msg: fmt.Sprintf("%s: the server at %s (from %s) answered 404 without Vault's JSON: it is not Vault (another web server, or a proxy in the way): check the address%s", what, set.display, set.addrName(), set.defaultHint()), kind: sources.ErrInvalid, cause: err}
 	}
 	return nil
 }

@@ -262,6 +262,10 @@ func (ss *session) get(ctx context.Context, apiPath string, params url.Values) a
 			return "", err // an error status whose body is not Vault's
 		}
 		ans.status = resp.StatusCode
+		if notVault(err) {
+			ans.status = 0 // not Vault's 404: describe says what the address is
+			return "", err
+		}
 		if err == nil && ans.status >= 300 && ans.status < 400 {
 			// The api client follows one redirect (standby to active); a
 			// second is a loop or a proxy, not Vault.
