@@ -31,7 +31,7 @@ func TestMissingSlashes(t *testing.T) {
 			t.Errorf("MissingSlashes(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
 		}
 	}
-	for _, in := range []string{"vault://secret/x", "https://api.openai.com/v1", "localhost:8200", "vaulty:x", "sk-proj-x", "arn:aws:secretsmanager:x", "Vault:x"} {
+	for _, in := range []string{"vault://secret/x", "https://api.openai.com/v1", "localhost:8200", "vaulty:x", "sk-proj-x", "arn:aws:secretsmanager:x", "Vault:x", "vault:8200", "env:8080/x"} {
 		if got, ok := MissingSlashes(in); ok {
 			t.Errorf("MissingSlashes(%q) = %q, want no reference", in, got)
 		}

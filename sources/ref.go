@@ -126,8 +126,8 @@ func editDistance(a, b string) int {
 func MissingSlashes(v string) (fixed string, ok bool) {
 	for _, s := range Schemes {
 		rest, found := strings.CutPrefix(v, s+":")
-		if !found || strings.HasPrefix(rest, "//") {
-			continue
+		if !found || strings.HasPrefix(rest, "//") || isPort(rest) {
+			continue // a reference, or host:port ("vault:8200" in a compose file)
 		}
 		if s == "file" && strings.HasPrefix(rest, "/") {
 			return "file://" + rest, true // file:/abs → file:///abs
@@ -135,6 +135,13 @@ func MissingSlashes(v string) (fixed string, ok bool) {
 		return s + "://" + strings.TrimLeft(rest, "/"), true
 	}
 	return "", false
+}
+
+// isPort reports whether s starts with a port number (digits, then the
+// end or a path).
+func isPort(s string) bool {
+	digits, _, _ := strings.Cut(s, "/")
+	return digits != "" && isDigits(digits)
 }
 
 // IsVarName reports whether s is a portable environment variable name:
