@@ -24,11 +24,6 @@ func probeTarget(u *provider.Unit, srv *providertest.Server, key string) Target 
 	return t
 }
 
-// quotaVisible are the units whose probe read sees an exhausted account
-// (OpenRouter's /key, DeepSeek's /user/balance; the fakes of the first three
-// refuse every request of such a key). The others list models all the same:
-// the first generation call tells.
-var quotaVisible = []provider.Name{provider.OpenAI, provider.Azure, provider.Anthropic, provider.OpenRouter, provider.DeepSeek}
 
 // TestProbeEveryUnit is generated from the units: for each, against its
 // fake, a good key, an unknown key, no quota, an unknown model and a rate
@@ -58,7 +53,7 @@ func TestProbeEveryUnit(t *testing.T) {
 				continue
 			}
 			want := c.want
-			if c.name == "no quota" && !slices.Contains(quotaVisible, u.Name) {
+			if c.name == "no quota" && !u.QuotaSeen {
 				want = provider.OK
 			}
 			t.Run(string(u.Name)+"/"+c.name, func(t *testing.T) {

@@ -33,6 +33,8 @@ func anthropic() *Unit {
 		KeyHelp:       "Anthropic keys start with sk-ant-api03- (https://console.anthropic.com/settings/keys)",
 		ModelPrefixes: []string{"claude-"},
 		AG2:           AG2{Types: []string{"anthropic"}, KeyEnv: "ANTHROPIC_API_KEY"},
+		ProbeDoc:      "GET {base}/v1/models, or /v1/models/{model}; x-api-key (Bearer for ANTHROPIC_AUTH_TOKEN), anthropic-version: 2023-06-01",
+		QuotaSeen:     true,
 		probe:         anthropicProbe{},
 		validate:      validateAnthropic,
 	}

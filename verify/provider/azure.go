@@ -39,13 +39,15 @@ func azure() *Unit {
 			{Name: "AZURE_OPENAI_API_VERSION", To: "OPENAI_API_VERSION"},
 			{Name: "AZURE_API_VERSION", To: "OPENAI_API_VERSION", ReadBy: readBy(ByLiteLLM)},
 		},
-		Detect:   []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN"},
-		Hosts:    []string{".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com", ".azure-api.net"},
-		Shapes:   azureShapes(),
-		KeyHelp:  "Azure OpenAI keys are 32 hex digits or 84 letters and digits (Azure portal, Keys and Endpoint)",
-		AG2:      AG2{Types: []string{"azure*"}, KeyEnv: "AZURE_OPENAI_API_KEY"},
-		probe:    azureProbe{},
-		validate: validateAzure,
+		Detect:    []string{"AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "AZURE_OPENAI_AD_TOKEN"},
+		Hosts:     []string{".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com", ".azure-api.net"},
+		Shapes:    azureShapes(),
+		KeyHelp:   "Azure OpenAI keys are 32 hex digits or 84 letters and digits (Azure portal, Keys and Endpoint)",
+		AG2:       AG2{Types: []string{"azure*"}, KeyEnv: "AZURE_OPENAI_API_KEY"},
+		ProbeDoc:  "GET {endpoint}/openai/models?api-version=V with api-key, or Authorization: Bearer with a static or Entra ID token; with a deployment POST {endpoint}/openai/deployments/{d}/chat/completions with body {} (400 = key and deployment good, no token spent); /openai/v1/… for v1, preview, latest",
+		QuotaSeen: true,
+		probe:     azureProbe{},
+		validate:  validateAzure,
 		repair: func(u *url.URL) (string, string) {
 			if isAzureResourceHost(u.Host) && (u.Path != "" || u.RawQuery != "") {
 				cut := u.Scheme + "://" + u.Host

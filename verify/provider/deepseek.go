@@ -24,7 +24,9 @@ func deepSeek() *Unit {
 		ModelPrefixes: []string{"deepseek-"},
 		// AG2 has no deepseek client of its own: the entry goes to the
 		// OpenAI client, which falls back to OPENAI_API_KEY.
-		AG2: AG2{Types: []string{"deepseek"}, FallbackOf: OpenAI, DefaultBase: "https://api.deepseek.com/v1"},
+		AG2:       AG2{Types: []string{"deepseek"}, FallbackOf: OpenAI, DefaultBase: "https://api.deepseek.com/v1"},
+		ProbeDoc:  "GET /user/balance at the base URL's host (the key, and whether it can pay), then the model list with a model; Authorization: Bearer",
+		QuotaSeen: true,
 		probe: listProbe{unit: DeepSeek, native: "models", keyPath: "user/balance", keyAtOrigin: true,
 			keyInfo: deepSeekBalance},
 	}

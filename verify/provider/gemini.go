@@ -35,6 +35,8 @@ func gemini() *Unit {
 		KeyHelp:       "Google API keys start with AIza (https://aistudio.google.com/apikey)",
 		ModelPrefixes: []string{"gemini-", "models/gemini-"},
 		AG2:           AG2{Types: []string{"google"}, KeyEnv: "GOOGLE_GEMINI_API_KEY"},
+		ProbeDoc:      "GET {base}/v1beta/models, or /v1beta/models/{model}, with x-goog-api-key; through the OpenAI-compatible base GET {base}/models with Bearer",
+		QuotaSeen:     false,
 		probe:         geminiProbe{},
 	}
 }

@@ -20,6 +20,8 @@ func groq() *Unit {
 		StrictShape: true,
 		KeyHelp:     "Groq keys start with gsk_ (https://console.groq.com/keys)",
 		AG2:         AG2{Types: []string{"groq"}, KeyEnv: "GROQ_API_KEY"},
+		ProbeDoc:    "GET {base}/openai/v1/models, or …/models/{model}; Authorization: Bearer",
+		QuotaSeen:   false,
 		probe:       listProbe{unit: Groq, native: "openai/v1/models", compat: "models", byID: true},
 	}
 }

@@ -22,6 +22,8 @@ func mistral() *Unit {
 		Hosts:       []string{"api.mistral.ai"},
 		KeyHelp:     "get a Mistral key at https://console.mistral.ai/api-keys",
 		AG2:         AG2{Types: []string{"mistral"}, KeyEnv: "MISTRAL_API_KEY"},
+		ProbeDoc:    "GET {base}/v1/models, or …/models/{model}; Authorization: Bearer",
+		QuotaSeen:   false,
 		probe: listProbe{unit: Mistral, native: "v1/models", compat: "models", byID: true, special: func(c *Call, r *Request, a *Answer, code, msg string) (Outcome, bool) {
 			// Mistral answers an unknown model with 400 invalid_model (obs: lfnovo/open-notebook#441).
 			if a.Status == 400 && (code == "invalid_model" || strings.Contains(strings.ToLower(msg), "invalid model")) {

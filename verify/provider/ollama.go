@@ -23,6 +23,8 @@ func ollama() *Unit {
 		Keyless:     true,
 		KeyHelp:     "Ollama takes no key",
 		AG2:         AG2{Types: []string{"ollama"}},
+		ProbeDoc:    "GET /api/version (the server), then POST /api/show {\"model\": M} (the model is pulled); no key",
+		QuotaSeen:   false,
 		probe:       ollamaProbe{},
 	}
 }

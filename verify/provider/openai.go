@@ -46,6 +46,8 @@ func openAI() *Unit {
 		KeyHelp:       "OpenAI keys start with sk-proj-, sk-svcacct- or sk- (https://platform.openai.com/api-keys)",
 		ModelPrefixes: []string{"gpt-", "o1", "o3", "o4", "chatgpt-"},
 		AG2:           AG2{Types: []string{"openai*", "responses"}, KeyEnv: "OPENAI_API_KEY"},
+		ProbeDoc:      "GET {base}/models, or /models/{model} with a model; Authorization: Bearer, OpenAI-Organization/OpenAI-Project when set. A restricted key refused for api.model.read is proven with POST {base}/chat/completions and an invalid body (400 = accepted, no token spent)",
+		QuotaSeen:     true,
 		probe:         openAIProbe{},
 		validate:      validateOpenAI,
 		repair: func(u *url.URL) (string, string) {

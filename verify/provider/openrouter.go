@@ -26,6 +26,8 @@ func openRouter() *Unit {
 		}}},
 		StrictShape: true,
 		KeyHelp:     "OpenRouter keys start with sk-or-v1- (https://openrouter.ai/settings/keys)",
+		ProbeDoc:    "GET {base}/key (the key itself, and its credit: its model list needs no key, so it proves nothing), then GET {base}/models/{model}/endpoints with a model; Authorization: Bearer",
+		QuotaSeen:   true,
 		probe: listProbe{unit: OpenRouter, native: "models", keyPath: "key", keyInfo: openRouterCredit,
 			modelPath: func(m string) string { return "models/" + escapeSlug(m) + "/endpoints" }},
 	}

@@ -150,6 +150,12 @@ type Unit struct {
 	// ("claude-", "gemini-"), for hints about entries sent to the wrong API.
 	ModelPrefixes []string
 	AG2           AG2
+	// ProbeDoc describes the probe's requests, for the README.
+	ProbeDoc string
+	// QuotaSeen: the probe's read shows an account without quota or credit
+	// (elsewhere the key reads succeed all the same: the first generation
+	// call tells).
+	QuotaSeen bool
 
 	probe    Prober
 	validate func(*Settings) []Problem

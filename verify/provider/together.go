@@ -26,8 +26,10 @@ func together() *Unit {
 		Shapes: []Shape{{Kind: "together", Desc: "a Together AI key", order: 23, match: func(v string) bool {
 			return prefixed(v, "tgp_v1_", minBody, IsWordDash)
 		}}},
-		KeyHelp: "Together keys start with tgp_v1_ (https://api.together.ai/settings/api-keys)",
-		AG2:     AG2{Types: []string{"together"}, KeyEnv: "TOGETHER_API_KEY"},
-		probe:   listProbe{unit: Together, native: "models", compat: "models"},
+		KeyHelp:   "Together keys start with tgp_v1_ (https://api.together.ai/settings/api-keys)",
+		AG2:       AG2{Types: []string{"together"}, KeyEnv: "TOGETHER_API_KEY"},
+		ProbeDoc:  "GET {base}/models (a bare JSON array; a model is looked up in it); Authorization: Bearer",
+		QuotaSeen: false,
+		probe:     listProbe{unit: Together, native: "models", compat: "models"},
 	}
 }

@@ -26,6 +26,8 @@ func xai() *Unit {
 		StrictShape:   true,
 		KeyHelp:       "xAI keys start with xai- (https://console.x.ai)",
 		ModelPrefixes: []string{"grok-"},
+		ProbeDoc:      "GET {base}/api-key (the key itself: blocked or disabled keys answer there), then GET {base}/models/{model}; Authorization: Bearer",
+		QuotaSeen:     false,
 		probe: listProbe{unit: XAI, native: "models", keyPath: "api-key", keyInfo: xaiKeyState, byID: true,
 			special: xaiAnswers},
 	}
