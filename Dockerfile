@@ -1,6 +1,6 @@
 # keyexec: a static binary on a minimal image, meant to be copied into an
 # app image:  COPY --from=keyexec:latest /keyexec /usr/local/bin/keyexec
-# (see examples/autogen/Dockerfile).
+# (see examples/docker/Dockerfile).
 
 FROM golang:1.26-bookworm AS build
 WORKDIR /src

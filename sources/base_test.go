@@ -183,3 +183,55 @@ func TestShowValue(t *testing.T) {
 		t.Errorf("ShowValue shows a key: %s", got)
 	}
 }
+
+// A line longer than the Writer holds is cut where no secret can be, so a
+// secret at the cut is still masked whole.
+func TestRedactWriterLongLine(t *testing.T) {
+	t.Parallel()
+	known := "AbCdEf0123456789AbCdEf0123456789"
+	r := NewRedactor()
+	r.Add(known)
+	for _, k := range []int{1, 5, 7, 12} {
+		var out bytes.Buffer
+		w := r.Writer(&out)
+		// The first write passes the bound k characters into the secret.
+		pad := strings.Repeat("x ", maxLine/2)[:maxLine-k+1]
+		fmt.Fprint(w, pad+known[:k])
+		fmt.Fprint(w, known[k:]+" tail\n")
+		w.Flush()
+		for i := 0; i+5 <= len(known); i++ {
+			if strings.Contains(out.String(), known[i:i+5]) {
+				t.Fatalf("cut %d into the secret: piece %q shows", k, known[i:i+5])
+			}
+		}
+		if !strings.HasSuffix(out.String(), " tail\n") || out.Len() < len(pad) {
+			t.Errorf("cut %d into the secret: output lost text (%d bytes)", k, out.Len())
+		}
+	}
+}
+
+// FuzzRedactWriter: however the output is split into writes, a known
+// secret never comes out, not even 8 characters of it.
+func FuzzRedactWriter(f *testing.F) {
+	const known = "sk-ant-api03-FuzzKnownSecret0123456789abcdefXYZ"
+	f.Add("before ", " after\n", uint16(3))
+	f.Add("", "", uint16(0))
+	f.Add("a\nb", "\n\n", uint16(40))
+	f.Fuzz(func(t *testing.T, pre, post string, step uint16) {
+		r := NewRedactor()
+		r.Add(known)
+		var out bytes.Buffer
+		w := r.Writer(&out)
+		text := pre + known + post
+		n := int(step)%64 + 1
+		for i := 0; i < len(text); i += n {
+			fmt.Fprint(w, text[i:min(i+n, len(text))])
+		}
+		w.Flush()
+		for i := len("sk-ant-api03-"); i+8 <= len(known); i++ {
+			if strings.Contains(out.String(), known[i:i+8]) {
+				t.Fatalf("piece %q of the secret shows in %q", known[i:i+8], out.String())
+			}
+		}
+	})
+}

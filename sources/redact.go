@@ -239,10 +239,19 @@ func (w *RedactWriter) Write(p []byte) (int, error) {
 		w.buf = w.buf[i+1:]
 	}
 	if len(w.buf) > maxLine {
-		if err := w.emit(w.buf); err != nil {
+		// Cut after the last space, quote or comma (no secret holds one),
+		// so a secret is not split between two redactions.
+		cut := len(w.buf)
+		for i := len(w.buf) - 1; i > 0; i-- {
+			if c := w.buf[i-1]; c == ' ' || c == '\t' || c == '"' || c == ',' {
+				cut = i
+				break
+			}
+		}
+		if err := w.emit(w.buf[:cut]); err != nil {
 			return len(p), err
 		}
-		w.buf = w.buf[:0]
+		w.buf = append(w.buf[:0], w.buf[cut:]...)
 	}
 	return len(p), nil
 }
