@@ -42,9 +42,40 @@ func fetch(ctx context.Context, entries []*entry, opts Options, res *Result, pro
 		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
 		defer cancel()
 	}
-	// Each scheme fetches into its own copies; only this goroutine writes the
-	// entries, so a backend that ignores its context (a blocking read) can
-	// be abandoned at the deadline without a data race.
+	results, pending := launchFetches(ctx, byScheme, opts)
+	apply := func(f fetched) {
+		for i, e := range f.list {
+			*e = f.copies[i]
+			e.done = true
+			delete(pending, e)
+		}
+		if f.finisher != nil {
+			res.finishers = append(res.finishers, f.finisher)
+		}
+		res.ownCredentials = append(res.ownCredentials, f.credentials...)
+		if progress != nil {
+			progress()
+		}
+	}
+	awaitFetches(ctx, len(byScheme), results, apply)
+	var errs []error
+	for e := range pending {
+		e.err = fmt.Errorf("%s: %s: %w", e.name, e.origin, noAnswer(ctx))
+		e.done = true
+	}
+	for _, e := range entries {
+		if e.err != nil {
+			errs = append(errs, e.err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// launchFetches starts one fetch per scheme. Each fetches into its own
+// copies of the entries; only fetch's goroutine writes the entries, so a
+// backend that ignores its context (a blocking read) can be abandoned at the
+// deadline without a data race. pending holds every entry not yet applied.
+func launchFetches(ctx context.Context, byScheme map[string][]*entry, opts Options) (chan fetched, map[*entry]bool) {
 	results := make(chan fetched, len(byScheme))
 	pending := map[*entry]bool{}
 	for scheme, list := range byScheme {
@@ -63,51 +94,31 @@ func fetch(ctx context.Context, entries []*entry, opts Options, res *Result, pro
 			results <- f
 		}()
 	}
-	apply := func(f fetched) {
-		for i, e := range f.list {
-			*e = f.copies[i]
-			e.done = true
-			delete(pending, e)
-		}
-		if f.finisher != nil {
-			res.finishers = append(res.finishers, f.finisher)
-		}
-		res.ownCredentials = append(res.ownCredentials, f.credentials...)
-		if progress != nil {
-			progress()
-		}
-	}
+	return results, pending
+}
+
+// awaitFetches applies n results as they come, until ctx ends; then it
+// gives backends that honour the context a moment to say why, and abandons
+// the rest.
+func awaitFetches(ctx context.Context, n int, results <-chan fetched, apply func(fetched)) {
 	var expired <-chan time.Time // set at the deadline, plus a grace period
-	for remaining := len(byScheme); remaining > 0; {
+	for ; n > 0; n-- {
 		select {
 		case f := <-results:
 			apply(f)
-			remaining--
+			continue
 		case <-ctx.Done():
-			// Give backends that honour the context a moment to say why.
-			if expired == nil {
-				expired = time.After(deadlineGrace)
-			}
-			select {
-			case f := <-results:
-				apply(f)
-				remaining--
-			case <-expired:
-				for e := range pending {
-					e.err = fmt.Errorf("%s: %s: %w", e.name, e.origin, noAnswer(ctx))
-					e.done = true
-				}
-				remaining = 0
-			}
+		}
+		if expired == nil {
+			expired = time.After(deadlineGrace)
+		}
+		select {
+		case f := <-results:
+			apply(f)
+		case <-expired:
+			return
 		}
 	}
-	var errs []error
-	for _, e := range entries {
-		if e.err != nil {
-			errs = append(errs, e.err)
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // noAnswer is the error of a reference whose source did not answer in time:

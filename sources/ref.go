@@ -222,55 +222,66 @@ func parseBody(scheme, body, raw string) (Ref, error) {
 		return bad("empty field after '#': name a field or drop the '#'")
 	}
 	ref := Ref{Scheme: scheme, Path: path, Field: field, Query: values, Raw: raw}
+	if problem := refProblem(&ref); problem != "" {
+		return bad("%s", problem)
+	}
+	return ref, nil
+}
+
+// refProblem checks a parsed reference's options and its scheme's path
+// rules, and says what is wrong ("" when nothing is). It trims a Vault path
+// in place.
+func refProblem(ref *Ref) string {
+	values, path, field := ref.Query, ref.Path, ref.Field
 	allowed := append(map[string][]string{
 		"vault": {"version", "kv"},
 		"awssm": {"version-stage", "version-id", "region"},
-	}[scheme], "raw")
+	}[ref.Scheme], "raw")
 	for k := range values {
 		if !contains(allowed, k) {
-			return bad("unknown option %q for %s:// (known: %s)", RedactText(k), scheme, strings.Join(allowed, ", "))
+			return fmt.Sprintf("unknown option %q for %s:// (known: %s)", RedactText(k), ref.Scheme, strings.Join(allowed, ", "))
 		}
 	}
 	switch raw := values.Get("raw"); {
 	case raw != "" && raw != "true" && raw != "false":
-		return bad("raw must be true or false, got %s", ShowValue(raw))
+		return "raw must be true or false, got " + ShowValue(raw)
 	case raw == "true" && field != "":
-		return bad("?raw=true takes the whole value: drop the #%s, or drop ?raw", RedactText(field))
+		return fmt.Sprintf("?raw=true takes the whole value: drop the #%s, or drop ?raw", RedactText(field))
 	}
-	switch scheme {
+	switch ref.Scheme {
 	case "vault":
 		ref.Path = strings.Trim(path, "/")
 		if ref.Path == "" || strings.Contains(ref.Path, "//") {
-			return bad("Vault path must look like MOUNT/PATH, as `vault kv get` takes it")
+			return "Vault path must look like MOUNT/PATH, as `vault kv get` takes it"
 		}
 		if v := values.Get("version"); v != "" && !isDigits(v) {
-			return bad("version must be a positive integer, got %q", v)
+			return "version must be a positive integer, got " + ShowValue(v)
 		}
 		if kv := values.Get("kv"); kv != "" && kv != "1" && kv != "2" {
-			return bad("kv must be 1 or 2, got %q", kv)
+			return "kv must be 1 or 2, got " + ShowValue(kv)
 		}
 	case "awssm":
 		if strings.HasPrefix(path, "arn:") && !isARN(path) {
-			return bad("not a Secrets Manager ARN: want arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME")
+			return "not a Secrets Manager ARN: want arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME"
 		}
 		if isARN(path) && len(strings.Split(path, ":")) < 7 {
-			return bad("incomplete ARN: want arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME")
+			return "incomplete ARN: want arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME"
 		}
 		if values.Get("version-stage") != "" && values.Get("version-id") != "" {
-			return bad("give version-stage or version-id, not both")
+			return "give version-stage or version-id, not both"
 		}
 	case "file":
 		// file:///abs/path, or file://relative/path from the working directory.
 	case "cred":
 		if !isCredName(path) {
-			return bad("credential name must be a plain file name as in LoadCredential=NAME, got %q", RedactText(path))
+			return fmt.Sprintf("credential name must be a plain file name as in LoadCredential=NAME, got %q", RedactText(path))
 		}
 	case "env":
 		if !IsVarName(path) {
-			return bad("%q is not a variable name", RedactText(path))
+			return fmt.Sprintf("%q is not a variable name", RedactText(path))
 		}
 	}
-	return ref, nil
+	return ""
 }
 
 // truncate shortens a reference for an error message and hides anything in

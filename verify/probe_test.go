@@ -24,7 +24,6 @@ func probeTarget(u *provider.Unit, srv *providertest.Server, key string) Target 
 	return t
 }
 
-
 // TestProbeEveryUnit is generated from the units: for each, against its
 // fake, a good key, an unknown key, no quota, an unknown model and a rate
 // limit followed by success.

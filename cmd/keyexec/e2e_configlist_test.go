@@ -215,7 +215,12 @@ func TestConfigListAllProvidersFromFile(t *testing.T) {
 	if oai.Requests() != 1 || ant.Requests() != 1 {
 		t.Errorf("requests: openai %d, anthropic %d, want 1 each (entry 3 filtered out)", oai.Requests(), ant.Requests())
 	}
-	assertNoLeak(t, out.stderr)
+	// check's table names the repair of the Azure key file's newline.
+	report := keyexecCmd(t, dir, map[string]string{"TEAM_OPENAI_KEY": openAIKey}, "check", "--no-probe")
+	if !strings.Contains(report.stdout, "repaired: config list entry 1 (gpt-3.5-turbo): api_key: removed trailing \\n") {
+		t.Errorf("check does not show the entry's repair:\n%s", report.stdout)
+	}
+	assertNoLeak(t, out.stderr, report.stdout, report.stderr)
 }
 
 func TestConfigListMalformed(t *testing.T) {

@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keyexec/keyexec/internal/testenv"
 	"github.com/keyexec/keyexec/sources/awssm/awssmtest"
+	"github.com/keyexec/keyexec/sources/vault/vaulttest"
 )
 
 // binPath is the keyexec binary built once for the end-to-end tests.
@@ -30,8 +32,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build keyexec: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := testenv.Main(m)
 	awssmtest.Stop()
+	vaulttest.StopShared()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -192,13 +193,24 @@ func (r *Report) writeTable(w io.Writer, c colors) {
 			creds = append(creds, e.credentialJSON)
 		}
 		writeCredentials(w, c, "ENTRY", creds)
+		for _, e := range l.Entries {
+			if len(e.Fixes) > 0 {
+				fmt.Fprintf(w, "%srepaired:%s %s: %s\n", c.dim, c.reset, e.Label, strings.Join(e.Fixes, "; "))
+			}
+		}
 		for _, n := range l.Notes {
 			fmt.Fprintf(w, "%snote:%s %s\n", c.dim, c.reset, n)
+		}
+		if len(l.Notes) > 0 || slices.ContainsFunc(l.Entries, func(e entryJSON) bool { return len(e.Fixes) > 0 }) {
+			fmt.Fprintln(w)
 		}
 	}
 	for _, f := range v.Components {
 		fmt.Fprintf(w, "component file %s%s\n", f.File, orNone(f.Env, ", handed to the app in "))
 		writeCredentials(w, c, "CLIENT", f.Clients)
+		if len(f.Fixes) > 0 {
+			fmt.Fprintf(w, "%srepaired:%s %s\n\n", c.dim, c.reset, strings.Join(f.Fixes, "; "))
+		}
 	}
 	r.writeProbes(w, c)
 	for _, n := range v.Notes {
@@ -269,7 +281,7 @@ func (r *Report) writeProbes(w io.Writer, c colors) {
 				status += " " + p.Code
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\n", p.API, p.Label, p.Method, p.URL, status, p.Latency.Round(time.Millisecond), res)
+		fmt.Fprintf(tw, "%s\t%s\t%s %s\t%s\t%s\t%s\n", p.API, p.Label, p.Method, p.URL, status, showLatency(p.Latency), res)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -280,4 +292,13 @@ func orNone(v, prefix string) string {
 		return ""
 	}
 	return prefix + v
+}
+
+// showLatency rounds to milliseconds, and shows what is under one as "<1ms"
+// rather than "0s".
+func showLatency(d time.Duration) string {
+	if d < time.Millisecond {
+		return "<1ms"
+	}
+	return d.Round(time.Millisecond).String()
 }
