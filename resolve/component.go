@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -69,17 +67,14 @@ func LoadComponent(path, env, dir string) (*ComponentFile, error) {
 	if !filepath.IsAbs(p) && dir != "" {
 		p = filepath.Join(dir, p)
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("component file %s: %v: fix components: or --component: %w", path, errors.Unwrap(err), sources.ErrInvalid)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxComponentSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("component file %s: %v: %w", path, err, sources.ErrInvalid)
-	}
-	if len(data) > MaxComponentSize {
+	data, err := readSmall(p, MaxComponentSize)
+	switch {
+	case errors.Is(err, errTooBig):
 		return nil, fmt.Errorf("component file %s is over %d KiB, far more than a component config: check the path: %w", path, MaxComponentSize>>10, sources.ErrInvalid)
+	case errors.As(err, new(openError)):
+		return nil, fmt.Errorf("component file %s: %v: fix components: or --component: %w", path, err, sources.ErrInvalid)
+	case err != nil:
+		return nil, fmt.Errorf("component file %s: %v: %w", path, err, sources.ErrInvalid)
 	}
 	if env != "" && !sources.IsVarName(env) {
 		return nil, fmt.Errorf("components: env %s for %s is not a variable name: %w", sources.ShowValue(env), path, sources.ErrInvalid)

@@ -149,17 +149,40 @@ func isFile(p string) bool {
 }
 
 func readListFile(path, what string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("config list: %s: %v: fix the path: %w", what, errors.Unwrap(err), sources.ErrInvalid)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxConfigListSize+1))
-	if err != nil {
+	data, err := readSmall(path, MaxConfigListSize)
+	switch {
+	case errors.Is(err, errTooBig):
+		return nil, fmt.Errorf("config list: %s: the file is over %d KiB, far more than any config list: check the path: %w", what, MaxConfigListSize>>10, sources.ErrInvalid)
+	case errors.As(err, new(openError)):
+		return nil, fmt.Errorf("config list: %s: %v: fix the path: %w", what, err, sources.ErrInvalid)
+	case err != nil:
 		return nil, fmt.Errorf("config list: read %s: %v: %w", what, err, sources.ErrInvalid)
 	}
-	if len(data) > MaxConfigListSize {
-		return nil, fmt.Errorf("config list: %s: the file is over %d KiB, far more than any config list: check the path: %w", what, MaxConfigListSize>>10, sources.ErrInvalid)
+	return data, nil
+}
+
+var errTooBig = errors.New("file over the size limit")
+
+// openError is a file that cannot be opened; it reads as the reason alone
+// ("no such file or directory"), the caller names the file.
+type openError struct{ reason error }
+
+func (e openError) Error() string { return e.reason.Error() }
+
+// readSmall reads a file of at most limit bytes. It fails with errTooBig
+// past the limit, and with an openError when the file cannot be opened.
+func readSmall(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, openError{errors.Unwrap(err)}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > limit {
+		return nil, errTooBig
 	}
 	return data, nil
 }

@@ -3,6 +3,8 @@ package resolve
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -84,12 +86,7 @@ type rename struct{ from, to string }
 // Pure: the caller applies the plan and reports conflicts.
 func (n names) planRenames(vars map[string]string) []rename {
 	var plan []rename
-	keys := make([]string, 0, len(vars))
-	for k := range vars {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, name := range keys {
+	for _, name := range slices.Sorted(maps.Keys(vars)) {
 		a, ok := n.alias(name)
 		if !ok {
 			continue

@@ -3,8 +3,8 @@ package verify
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -252,12 +252,7 @@ func noCredentials(env map[string]string) error {
 // shape under a name no SDK reads ("MY_KEY=sk-proj-…").
 func misnamedKeys(env map[string]string) []string {
 	var out []string
-	names := make([]string, 0, len(env))
-	for n := range env {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(env)) {
 		if _, known := provider.RoleOf(n); known {
 			continue
 		}

@@ -108,7 +108,7 @@ func (p *Prober) attempts(ctx context.Context, t Target, c *provider.Call, req *
 				return o, next
 			}
 			retryAfter = a.Header.Get("Retry-After")
-			o.Hint = strconv.Itoa(a.Status) + quotedErr(o.Code, o.Message)
+			o.Hint = strconv.Itoa(a.Status) + provider.Quoted(o.Code, o.Message)
 		}
 		last = o
 		wait, ok := sources.NextWait(attempt, retryAfter, deadline, time.Now())
@@ -196,19 +196,6 @@ func unreachableHint(u *url.URL, res *Result, last string) string {
 	}
 	return fmt.Sprintf("no usable answer from %s%s after %s, the last %s: the provider or the network may be down; probe.on_unreachable: warn starts the child anyway",
 		u.Host, via, tries, last)
-}
-
-// quotedErr formats a provider's code and message for a hint.
-func quotedErr(code, msg string) string {
-	switch {
-	case code != "" && msg != "":
-		return fmt.Sprintf(" (%s: %s)", code, msg)
-	case msg != "":
-		return " (" + msg + ")"
-	case code != "":
-		return " (" + code + ")"
-	}
-	return ""
 }
 
 func orUnknown(s string) string {

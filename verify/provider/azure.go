@@ -243,14 +243,14 @@ func azureHint(c *Call, r *Request, a *Answer, d Diagnosis, code, msg string) st
 	case d == Forbidden && strings.Contains(low, "key based authentication is disabled"):
 		return fmt.Sprintf("%s refuses keys (local authentication is disabled): authenticate with Entra ID instead; unset %s so keyexec and the app use DefaultAzureCredential", host, c.KeyName)
 	case d == Forbidden:
-		return "Azure refused access (403): the resource's network rules (firewall, private endpoint) or the identity's role do not allow this client" + quoted(code, msg) + cred
+		return "Azure refused access (403): the resource's network rules (firewall, private endpoint) or the identity's role do not allow this client" + Quoted(code, msg) + cred
 	case d == NoQuota:
 		return "the credential is valid but the resource has no quota left for this deployment" + cred
 	case d == NotFound && strings.EqualFold(code, "DeploymentNotFound"):
 		return fmt.Sprintf("deployment %s does not exist on %s: check the deployment name (%s), or wait a few minutes after creating it", c.Model, host, c.ModelName)
 	case d == NotFound:
 		return fmt.Sprintf("Azure answered 404%s: api-version %q is not supported or the endpoint path is wrong; check %s and %s (scheme and host only)",
-			quoted(code, msg), c.APIVersion, c.VersionName, c.URLName)
+			Quoted(code, msg), c.APIVersion, c.VersionName, c.URLName)
 	}
 	return fallbackHint(ByName(string(Azure)), c, r, a, d, code, msg)
 }

@@ -123,7 +123,7 @@ func (geminiProbe) Next(c *Call, r *Request, a *Answer) (Outcome, *Request) {
 	case a.Status == http.StatusForbidden && strings.Contains(low, "unregistered callers"):
 		o.Diagnosis, o.Hint = Rejected, fmt.Sprintf("no key was sent: %s is empty", c.KeyName)
 	case a.Status == http.StatusForbidden:
-		o.Diagnosis, o.Hint = Forbidden, "Google refused the key (403): the Generative Language API may not be enabled for its project, or the key's API or referrer restrictions exclude it"+quoted(code, msg)+cred
+		o.Diagnosis, o.Hint = Forbidden, "Google refused the key (403): the Generative Language API may not be enabled for its project, or the key's API or referrer restrictions exclude it"+Quoted(code, msg)+cred
 	case a.Status == http.StatusBadRequest && status == "FAILED_PRECONDITION" && strings.Contains(low, "billing"):
 		o.Diagnosis, o.Hint = NoQuota, "the key is valid but its project needs billing for this API here: enable billing in Google AI Studio"+cred
 	case a.Status == http.StatusBadRequest && status == "FAILED_PRECONDITION" && strings.Contains(low, "location"):

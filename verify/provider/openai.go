@@ -264,7 +264,7 @@ func openAIHint(c *Call, r *Request, a *Answer, d Diagnosis, code, msg string) s
 		if strings.Contains(low, "country") || strings.Contains(low, "region") || strings.Contains(code, "region") {
 			return "the provider does not serve requests from this country or region: run from a supported region" + cred
 		}
-		return "the key was refused access (403): its project, role or IP may not allow this request" + quoted(code, msg) + cred
+		return "the key was refused access (403): its project, role or IP may not allow this request" + Quoted(code, msg) + cred
 	case NoQuota:
 		return "the key is valid but its account has no quota left: check the plan and billing details" + cred
 	case NotFound:

@@ -213,8 +213,9 @@ func looksJSON(a *Answer) bool {
 	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
 }
 
-// quoted formats the provider's code and message for a hint.
-func quoted(code, msg string) string {
+// Quoted formats a provider's error code and message for a hint:
+// " (code: message)", " (message)", " (code)" or "".
+func Quoted(code, msg string) string {
 	switch {
 	case code != "" && msg != "":
 		return fmt.Sprintf(" (%s: %s)", code, msg)
@@ -245,21 +246,21 @@ func fallbackHint(u *Unit, c *Call, r *Request, a *Answer, d Diagnosis, code, ms
 		if c.Credential() == "" {
 			return fmt.Sprintf("no %s was sent: %s is empty", c.credName(), c.KeyName)
 		}
-		return fmt.Sprintf("%s rejected the %s: it may be revoked, rotated or mistyped%s%s", u.Title, c.credName(), quoted(code, msg), cred)
+		return fmt.Sprintf("%s rejected the %s: it may be revoked, rotated or mistyped%s%s", u.Title, c.credName(), Quoted(code, msg), cred)
 	case Forbidden:
-		return fmt.Sprintf("%s refused access (403): the key's project, team or IP may not allow this request%s%s", u.Title, quoted(code, msg), cred)
+		return fmt.Sprintf("%s refused access (403): the key's project, team or IP may not allow this request%s%s", u.Title, Quoted(code, msg), cred)
 	case NoQuota:
 		return fmt.Sprintf("the %s is valid but the %s account has no quota or credit left: check its plan and billing%s", c.credName(), u.Title, cred)
 	case NotFound:
 		if c.Model != "" && r.Step == "model" {
-			return fmt.Sprintf("model %s was not found at %s%s: check %s, and %s", c.Model, u.Title, quoted(code, msg), c.ModelName, c.URLName)
+			return fmt.Sprintf("model %s was not found at %s%s: check %s, and %s", c.Model, u.Title, Quoted(code, msg), c.ModelName, c.URLName)
 		}
 		return fmt.Sprintf("nothing answers at %s: the base URL is wrong; check %s", r.URL.Redacted(), c.URLName)
 	case Unexpected:
 		if a.Status/100 == 2 {
 			return fmt.Sprintf("%s answered %d but not with JSON: %s may point to a web page or a proxy rather than the %s API", r.URL.Host, a.Status, c.URLName, u.Title)
 		}
-		return fmt.Sprintf("%s answered %d%s, which this request should never get: check that %s points to the %s API%s", r.URL.Host, a.Status, quoted(code, msg), c.URLName, u.Title, cred)
+		return fmt.Sprintf("%s answered %d%s, which this request should never get: check that %s points to the %s API%s", r.URL.Host, a.Status, Quoted(code, msg), c.URLName, u.Title, cred)
 	}
-	return fmt.Sprintf("%s answered %s%s", u.Title, d, quoted(code, msg))
+	return fmt.Sprintf("%s answered %s%s", u.Title, d, Quoted(code, msg))
 }

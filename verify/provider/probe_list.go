@@ -163,7 +163,7 @@ func listHint(u *Unit, c *Call, r *Request, a *Answer, d Diagnosis, code, msg st
 		return fmt.Sprintf("%s rejected the key: it may be revoked, rotated or mistyped%s (%s)", u.Title, withCred(c), u.KeyHelp)
 	case NotFound:
 		if r.Step == "model" {
-			return fmt.Sprintf("model %s does not exist at %s or this key has no access to it: check %s%s", c.Model, u.Title, c.ModelName, quoted(code, msg))
+			return fmt.Sprintf("model %s does not exist at %s or this key has no access to it: check %s%s", c.Model, u.Title, c.ModelName, Quoted(code, msg))
 		}
 	}
 	return fallbackHint(u, c, r, a, d, code, msg)

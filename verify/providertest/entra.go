@@ -1,6 +1,7 @@
 package providertest
 
 import (
+	"cmp"
 	"encoding/pem"
 	"fmt"
 	"net/http"
@@ -117,24 +118,26 @@ func entraSecretRejected(w http.ResponseWriter, cid string) {
 // (token_type, expires_in, ext_expires_in, access_token).
 func (s *Server) entraIssue(w http.ResponseWriter, cid string, client Client, resource string, cfg Config) {
 	spec := client.Token
-	if spec.Audience == "" {
-		spec.Audience = resource
-	}
-	if spec.AppID == "" {
-		spec.AppID = cid
-	}
-	if spec.Tenant == "" {
-		spec.Tenant = cfg.Tenant
-	}
+	spec.AppID = cmp.Or(spec.AppID, cid)
+	token, exp := s.issue(spec, resource, cfg, client.TokenMode)
+	life := max(1, exp-time.Now().Unix())
+	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": life, "ext_expires_in": life, "access_token": token})
+}
+
+// issue fills what spec leaves out (audience: the resource asked for; the
+// fake's tenant and token lifetime), mints the token, registers it for the
+// provider fakes to accept under mode, and returns it with its expiry.
+func (s *Server) issue(spec TokenSpec, resource string, cfg Config, mode Mode) (string, int64) {
+	spec.Audience = cmp.Or(spec.Audience, resource)
+	spec.Tenant = cmp.Or(spec.Tenant, cfg.Tenant)
 	if spec.Expires.IsZero() {
 		spec.Expires = time.Now().Add(cfg.TokenLifetime)
 	}
 	claims := spec.Claims()
 	token := MintJWT(claims)
 	aud, _ := claims["aud"].(string)
-	s.register(token, aud, client.TokenMode)
-	life := max(1, unixClaim(claims["exp"])-time.Now().Unix())
-	writeJSON(w, http.StatusOK, map[string]any{"token_type": "Bearer", "expires_in": life, "ext_expires_in": life, "access_token": token})
+	s.register(token, aud, mode)
+	return token, unixClaim(claims["exp"])
 }
 
 // entraFaults: AADSTS codes for the shared modes (UNCONFIRMED pairing of

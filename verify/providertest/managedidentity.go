@@ -1,10 +1,10 @@
 package providertest
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // appServiceAPIVersion is the only api-version MSAL Go (apps/managedidentity
@@ -61,26 +61,9 @@ func (s *Server) managedIdentity(w http.ResponseWriter, r *http.Request, _ strin
 	}
 	resource := q.Get("resource")
 	spec := id.Token
-	if spec.Audience == "" {
-		spec.Audience = resource
-	}
-	if spec.ObjectID == "" {
-		spec.ObjectID = id.ObjectID
-	}
-	if spec.AppID == "" {
-		spec.AppID = id.ClientID
-	}
-	if spec.Tenant == "" {
-		spec.Tenant = cfg.Tenant
-	}
-	if spec.Expires.IsZero() {
-		spec.Expires = time.Now().Add(cfg.TokenLifetime)
-	}
-	claims := spec.Claims()
-	token := MintJWT(claims)
-	aud, _ := claims["aud"].(string)
-	s.register(token, aud, id.TokenMode)
-	exp := unixClaim(claims["exp"])
+	spec.ObjectID = cmp.Or(spec.ObjectID, id.ObjectID)
+	spec.AppID = cmp.Or(spec.AppID, id.ClientID)
+	token, exp := s.issue(spec, resource, cfg, id.TokenMode)
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": token, "expires_on": strconv.FormatInt(exp, 10),
 		"resource": resource, "token_type": "Bearer", "client_id": id.ClientID})
 }

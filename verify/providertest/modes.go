@@ -2,6 +2,7 @@ package providertest
 
 import (
 	"encoding/json"
+	"github.com/keyexec/keyexec/sources"
 	"io"
 	"net/http"
 	"strconv"
@@ -138,7 +139,7 @@ func (s *Server) transient(w http.ResponseWriter, cred string, k Key, f faults) 
 func (s *Server) transport(w http.ResponseWriter, r *http.Request, k Key) bool {
 	switch k.Mode {
 	case Slow:
-		return !wait(r, k.Delay) // then the normal answer
+		return !sources.Sleep(r.Context(), k.Delay) // then the normal answer
 	case Redirect:
 		w.Header().Set("Location", k.Location)
 		w.WriteHeader(http.StatusTemporaryRedirect)

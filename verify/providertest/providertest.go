@@ -84,7 +84,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/keyexec/keyexec/sources"
 )
@@ -241,7 +240,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if onRequest != nil {
 		onRequest(req)
 	}
-	if !wait(r, latency) {
+	if !sources.Sleep(r.Context(), latency) {
 		return
 	}
 	handler(s.Kind)(s, w, r, body)
@@ -312,19 +311,4 @@ func (s *Server) failing(cred string, k Key) bool {
 	}
 	s.failures[fp]++
 	return true
-}
-
-// wait sleeps for d unless the client goes away first.
-func wait(r *http.Request, d time.Duration) bool {
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	}
 }
