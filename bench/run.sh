@@ -12,8 +12,11 @@
 #     round trips = (mean wall time at L - mean wall time at 0) / L
 #
 # is set beside the flow's floor, the fewest sequential round trips it can
-# take. One more run of each flow at L is traced: the fakes record every
-# request as it arrives, so the timeline shows what waited for what.
+# take, and beside ideal clients (curl, and bench/rounds: a Go program doing
+# only N sequential requests) timed the same way against the same fakes,
+# which measure what the machine adds to L. One more run of each flow at L
+# is traced: the fakes record every request as it arrives, so the timeline
+# shows what waited for what.
 #
 # Start-up: `execfloor true` (bench/execfloor: syscall.Exec of its arguments)
 # against `keyexec run --provider none -- true` and
@@ -25,6 +28,7 @@
 #
 # Environment: LATENCY (default 50ms; whole milliseconds), RUNS (per flow and
 # latency, default 40), START_RUNS (per start-up command, default 300),
+# ROUNDS (default 4: the runs are taken in that many interleaved rounds),
 # OUT (default bench/RESULTS.md).
 set -euo pipefail
 
@@ -58,9 +62,10 @@ trap cleanup EXIT
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- build ---------------------------------------------------------------
-say "building keyexec, execfloor, fakes and timer…"
+say "building keyexec, execfloor, rounds, fakes and timer…"
 CGO_ENABLED=0 go build -o "$WORK/keyexec" ./cmd/keyexec
 CGO_ENABLED=0 go build -o "$WORK/execfloor" ./bench/execfloor
+CGO_ENABLED=0 go build -o "$WORK/rounds" ./bench/rounds
 go build -o "$WORK/fakes" ./bench/fakes
 go build -o "$WORK/timeit" ./bench/timeit
 KX=$WORK/keyexec
@@ -89,17 +94,17 @@ printf '%s\n' PATH=/usr/bin:/bin "HOME=$FLOWS/0/home" \
 mkdir "$WORK/cwd" # no ./keyexec.yaml where the commands run
 
 # --- measuring -----------------------------------------------------------
-declare -A MEAN SD
 if command -v hyperfine >/dev/null; then
 	TIMER="hyperfine $(hyperfine --version | cut -d' ' -f2) (-N, no shell)"
 else
 	TIMER="bench/timeit (hyperfine not installed)"
 fi
 
-# measure NAME ENVFILE RUNS WARMUP COMMAND… : mean and standard deviation in
-# ms of COMMAND run with exactly the environment in ENVFILE.
+# measure NAME ENVFILE RUNS WARMUP COMMAND… : time RUNS runs of COMMAND,
+# run with exactly the environment in ENVFILE, adding them to NAME's samples.
+mkdir "$WORK/samples"
 measure() {
-	local name=$1 envfile=$2 runs=$3 warmup=$4 line
+	local name=$1 envfile=$2 runs=$3 warmup=$4
 	shift 4
 	local -a envv
 	mapfile -t envv <"$envfile"
@@ -107,12 +112,10 @@ measure() {
 		(cd "$WORK/cwd" && env -i "${envv[@]}" "$(command -v hyperfine)" -N --style none --warmup "$warmup" --runs "$runs" \
 			--export-json "$WORK/h.json" -- "$*" >/dev/null 2>"$WORK/hyperfine.log") ||
 			{ cat "$WORK/hyperfine.log" >&2; die "hyperfine failed on $name"; }
-		line=$("$WORK/timeit" -hyperfine "$WORK/h.json")
+		"$WORK/timeit" -hyperfine "$WORK/h.json" -samples "$WORK/samples/$name" >/dev/null
 	else
-		line=$(cd "$WORK/cwd" && env -i "${envv[@]}" "$WORK/timeit" -runs "$runs" -warmup "$warmup" -- "$@")
+		(cd "$WORK/cwd" && env -i "${envv[@]}" "$WORK/timeit" -runs "$runs" -warmup "$warmup" -samples "$WORK/samples/$name" -- "$@" >/dev/null)
 	fi
-	read -r MEAN[$name] SD[$name] _ <<<"$line"
-	say "  $(printf '%-24s' "$name") ${MEAN[$name]} ms ± ${SD[$name]}"
 }
 
 # once ENVFILE COMMAND… : one run, which must succeed (its stderr kept).
@@ -125,7 +128,11 @@ once() {
 		{ cat "$WORK/once.log" >&2; die "failed: $* (environment $envfile)"; }
 }
 
-say "start-up, $START_RUNS runs each"
+# Every measurement is split into ROUNDS rounds, each going once through all
+# commands (0 then L for each flow), so that a change in the machine's load
+# during the run weighs on every command alike; the samples are pooled.
+ROUNDS=${ROUNDS:-4}
+[ $((RUNS % ROUNDS)) -eq 0 ] && [ $((START_RUNS % ROUNDS)) -eq 0 ] || die "RUNS and START_RUNS must be multiples of ROUNDS=$ROUNDS" 64
 STARTUP=(true execfloor none no-probe)
 declare -A STARTUP_CMD=(
 	[true]="true"
@@ -133,42 +140,69 @@ declare -A STARTUP_CMD=(
 	[none]="$KX run --provider none -- true"
 	[no-probe]="$KX run --no-probe -- true"
 )
-for s in "${STARTUP[@]}"; do
-	# shellcheck disable=SC2086 # the command is split into its words
-	once "$WORK/startup.env" ${STARTUP_CMD[$s]}
-	# shellcheck disable=SC2086
-	measure "start-$s" "$WORK/startup.env" "$START_RUNS" 10 ${STARTUP_CMD[$s]}
-done
-
-say "flows at L = 0 and L = $LATENCY, $RUNS runs each"
 mapfile -t FLOW_LINES <"$FLOWS/flows"
-curl -fs "$CONTROL/trace" >/dev/null
+mapfile -t BARE_LINES <"$FLOWS/bare"
+CURL=$(command -v curl)
+# shellcheck disable=SC2086 # the start-up commands are split into their words
+for s in "${STARTUP[@]}"; do once "$WORK/startup.env" ${STARTUP_CMD[$s]}; done
 for line in "${FLOW_LINES[@]}"; do
 	IFS=$'\t' read -r flow _ _ <<<"$line"
+	for w in 0 L; do once "$FLOWS/$w/$flow.env" "$KX" run -- true; done
+done
+# bare NAME FLOOR W: the environment file and command of a bare request.
+bare() {
+	case $1 in
+	curl-*) BARE=("$FLOWS/$3/bare.env" "$CURL" -K "$FLOWS/$3/$1.curl") ;;
+	go-*) BARE=("$FLOWS/$3/vault-token.env" "$WORK/rounds" -n "$2") ;;
+	esac
+}
+for line in "${BARE_LINES[@]}"; do
+	IFS=$'\t' read -r name floor _ <<<"$line"
 	for w in 0 L; do
-		once "$FLOWS/$w/$flow.env" "$KX" run -- true
-		measure "$flow@$w" "$FLOWS/$w/$flow.env" "$RUNS" 3 "$KX" run -- true
+		bare "$name" "$floor" "$w"
+		once "${BARE[@]}"
 	done
+done
+
+for ((r = 1; r <= ROUNDS; r++)); do
+	say "round $r of $ROUNDS: start-up ($((START_RUNS / ROUNDS)) runs each), flows and bare requests at 0 and $LATENCY ($((RUNS / ROUNDS)) runs each)"
+	for s in "${STARTUP[@]}"; do
+		# shellcheck disable=SC2086
+		measure "start-$s" "$WORK/startup.env" $((START_RUNS / ROUNDS)) 10 ${STARTUP_CMD[$s]}
+	done
+	for line in "${FLOW_LINES[@]}"; do
+		IFS=$'\t' read -r flow _ _ <<<"$line"
+		for w in 0 L; do measure "$flow@$w" "$FLOWS/$w/$flow.env" $((RUNS / ROUNDS)) 2 "$KX" run -- true; done
+	done
+	for line in "${BARE_LINES[@]}"; do
+		IFS=$'\t' read -r name floor _ <<<"$line"
+		for w in 0 L; do
+			bare "$name" "$floor" "$w"
+			measure "$name@$w" "${BARE[0]}" $((RUNS / ROUNDS)) 2 "${BARE[@]:1}"
+		done
+	done
+done
+
+say "one traced run per flow at $LATENCY"
+for line in "${FLOW_LINES[@]}"; do
+	IFS=$'\t' read -r flow _ _ <<<"$line"
 	curl -fs "$CONTROL/trace" >/dev/null # drop the timed runs' requests
 	once "$FLOWS/L/$flow.env" "$KX" run -- true
 	curl -fs "$CONTROL/trace" >"$WORK/trace-$flow"
 done
 
-say "bare requests (curl) at L = 0 and L = $LATENCY, $RUNS runs each"
-mapfile -t BARE_LINES <"$FLOWS/bare"
-CURL=$(command -v curl)
-for line in "${BARE_LINES[@]}"; do
-	IFS=$'\t' read -r bare _ _ <<<"$line"
-	for w in 0 L; do
-		once "$FLOWS/$w/bare.env" "$CURL" -K "$FLOWS/$w/$bare.curl"
-		measure "$bare@$w" "$FLOWS/$w/bare.env" "$RUNS" 3 "$CURL" -K "$FLOWS/$w/$bare.curl"
-	done
+declare -A MEAN SD MIN
+for f in "$WORK"/samples/*; do
+	name=${f##*/}
+	read -r MEAN[$name] SD[$name] MIN[$name] _ <<<"$("$WORK/timeit" -stats "$f")"
+	say "  $(printf '%-24s' "$name") ${MEAN[$name]} ms ± ${SD[$name]}"
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # --- report --------------------------------------------------------------
 pm() { printf '%.1f ± %.1f' "${MEAN[$1]}" "${SD[$1]}"; }
 ratio() { awk -v a="${MEAN[$1]}" -v b="${MEAN[$2]}" 'BEGIN { printf "%.2f", a / b }'; }
+min_ratio() { awk -v a="${MIN[$1]}" -v b="${MIN[$2]}" 'BEGIN { printf "%.1f ms, %.2f", a, a / b }'; }
 diff_ms() { awk -v a="${MEAN[$1]}" -v b="${MEAN[$2]}" 'BEGIN { printf "%+.1f", a - b }'; }
 # trips FLOW: round trips, and its standard error from both means.
 trips() { awk -v a="${MEAN[$1@L]}" -v b="${MEAN[$1@0]}" -v l="$L_MS" 'BEGIN { printf "%.2f", (a - b) / l }'; }
@@ -184,18 +218,23 @@ over() { awk -v a="${MEAN[$1@L]}" -v b="${MEAN[$1@0]}" -v l="$L_MS" -v f="$2" 'B
 verdict() {
 	local n
 	n=$(rounds "$1")
+	local word=rounds
+	[ "$n" -eq 1 ] && word=round
 	if [ "$n" -gt "$2" ]; then
-		echo "**misses: $n rounds**"
+		echo "**misses: $n $word**"
 	else
-		echo "at the floor ($n rounds)"
+		echo "at the floor ($n $word)"
 	fi
 }
+# target FLOW: the issue's target for the flow, and whether this run met it.
 target() {
+	local t
 	case $1 in
-	vault-token) echo "≤ 2.2" ;;
-	vault-approle) echo "≤ 3.2" ;;
-	*) echo "" ;;
+	vault-token) t=2.2 ;;
+	vault-approle) t=3.2 ;;
+	*) return 0 ;;
 	esac
+	awk -v m="$(trips "$1")" -v t="$t" 'BEGIN { if (m <= t) printf "≤ %s: met", t; else printf "≤ %s: **missed**", t }'
 }
 size_mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f", b / 1048576 }'; }
 INIT_TOTAL=$(cd "$WORK/cwd" && GODEBUG=inittrace=1 "$KX" version 2>&1 >/dev/null | awk '/^init /{ ms += $5 } END { printf "%.2f", ms }')
@@ -208,34 +247,39 @@ INIT_TOTAL=$(cd "$WORK/cwd" && GODEBUG=inittrace=1 "$KX" version 2>&1 >/dev/null
 		"shared with other work, load average $LOAD_BEFORE before, $LOAD_AFTER after"
 	echo "- $(go version); keyexec $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with uncommitted changes)'), CGO_ENABLED=0, $(size_mib "$KX") MiB"
 	echo "- timer: $TIMER; mean ± standard deviation; every command run with only its own environment (\`env -i\`)"
-	echo "- command: \`LATENCY=$LATENCY RUNS=$RUNS START_RUNS=$START_RUNS bench/run.sh\`"
+	echo "- command: \`LATENCY=$LATENCY RUNS=$RUNS START_RUNS=$START_RUNS ROUNDS=$ROUNDS bench/run.sh\`"
 	echo
 	echo "How to read this: bench/NOTES.md."
 	echo
 	echo "## Round trips to ready, L = $LATENCY"
 	echo
-	echo "Round trips = (mean at L − mean at 0) / L, ± its standard error; $RUNS runs per flow and latency,"
-	echo "after 3 warm-up runs. Requests and rounds: what the fakes received in the traced run (timelines"
-	echo "below); a round is the requests sent together, so rounds above the floor are requests that"
-	echo "waited for an answer they need not wait for. Over L: ms per round trip above L in the timed runs."
+	echo "Round trips = (mean at L − mean at 0) / L, ± its standard error; $RUNS runs per flow and"
+	echo "latency, taken in $ROUNDS interleaved rounds of $((RUNS / ROUNDS)) after 2 warm-up runs each. Ideal Go"
+	echo "client: bench/rounds making as many sequential requests as the floor, in the same run (see"
+	echo "the bare requests below). Requests and rounds: what the fakes received in the traced run"
+	echo "(timelines below); a round is the requests sent together, so rounds above the floor are"
+	echo "requests that waited for an answer they need not wait for. Over L: ms per round trip above"
+	echo "L in the timed runs."
 	echo
-	echo "| flow | floor | round trips | issue target | requests | verdict | over L, ms per round trip | ms at L | ms at 0 |"
-	echo "|---|---|---|---|---|---|---|---|---|"
+	echo "| flow | floor | round trips | ideal Go client | issue target | requests | verdict | over L, ms per round trip | ms at L | ms at 0 |"
+	echo "|---|---|---|---|---|---|---|---|---|---|"
 	for line in "${FLOW_LINES[@]}"; do
 		IFS=$'\t' read -r flow floor title <<<"$line"
-		echo "| $title (\`$flow\`) | $floor | $(trips "$flow") ± $(trips_se "$flow") | $(target "$flow") |" \
+		echo "| $title (\`$flow\`) | $floor | $(trips "$flow") ± $(trips_se "$flow") | $(trips "go-vault-$floor") | $(target "$flow") |" \
 			"$(grep -c . "$WORK/trace-$flow" || true) | $(verdict "$flow" "$floor") | $(over "$flow" "$floor") |" \
 			"$(pm "$flow@L") | $(pm "$flow@0") |"
 	done
 	echo
-	echo "Bare requests, for calibration: one request to one fake by curl, timed the same way. Their"
-	echo "round trips above 1 are what the fake and the machine add to L for one request, whoever sends it."
+	echo "Bare requests, for calibration: ideal clients — curl, and a Go program using net/http"
+	echo "(bench/rounds) — sending keyexec's requests to the same fakes one after the other, timed the"
+	echo "same way. What they measure above their floor is what the fakes, the machine and (for Go) the"
+	echo "runtime add to L when a process waits on the network; keyexec cannot do better."
 	echo
-	echo "| request | round trips | over L, ms | ms at L | ms at 0 |"
-	echo "|---|---|---|---|---|"
+	echo "| requests | floor | round trips | over L, ms per round trip | ms at L | ms at 0 |"
+	echo "|---|---|---|---|---|---|"
 	for line in "${BARE_LINES[@]}"; do
-		IFS=$'\t' read -r bare floor title <<<"$line"
-		echo "| $title (\`$bare\`) | $(trips "$bare") ± $(trips_se "$bare") | $(over "$bare" 1) | $(pm "$bare@L") | $(pm "$bare@0") |"
+		IFS=$'\t' read -r name floor title <<<"$line"
+		echo "| $title (\`$name\`) | $floor | $(trips "$name") ± $(trips_se "$name") | $(over "$name" "$floor") | $(pm "$name@L") | $(pm "$name@0") |"
 	done
 	echo
 	echo "What the AWS credential variants add over static keys (\`aws\`): assume role" \
@@ -246,14 +290,18 @@ INIT_TOTAL=$(cd "$WORK/cwd" && GODEBUG=inittrace=1 "$KX" version 2>&1 >/dev/null
 	echo
 	echo "## Start-up over a Go program that only execs"
 	echo
-	echo "$START_RUNS runs each after 10 warm-up runs; the environment holds PATH, HOME and an OpenAI key."
+	echo "$START_RUNS runs each, in $ROUNDS interleaved rounds of $((START_RUNS / ROUNDS)) after 10 warm-up runs each;"
+	echo "the environment holds PATH, HOME and an OpenAI key."
 	echo
-	echo "| command | ms | over execfloor | ratio to execfloor |"
-	echo "|---|---|---|---|"
-	echo "| \`true\` (for scale) | $(pm start-true) | $(diff_ms start-true start-execfloor) ms | $(ratio start-true start-execfloor) |"
-	echo "| \`execfloor true\` | $(pm start-execfloor) | | 1 |"
-	echo "| \`keyexec run --provider none -- true\` | $(pm start-none) | $(diff_ms start-none start-execfloor) ms | $(ratio start-none start-execfloor) |"
-	echo "| \`keyexec run --no-probe -- true\` | $(pm start-no-probe) | $(diff_ms start-no-probe start-execfloor) ms | $(ratio start-no-probe start-execfloor) |"
+	echo "Means move with the machine's load (other work on the same 2 cores adds to every command);"
+	echo "the fastest run of each, and their ratio, is the figure that load disturbs least."
+	echo
+	echo "| command | ms | over execfloor | ratio to execfloor | fastest run, its ratio |"
+	echo "|---|---|---|---|---|"
+	echo "| \`true\` (for scale) | $(pm start-true) | $(diff_ms start-true start-execfloor) ms | $(ratio start-true start-execfloor) | $(min_ratio start-true start-execfloor) |"
+	echo "| \`execfloor true\` | $(pm start-execfloor) | | 1 | $(min_ratio start-execfloor start-execfloor) |"
+	echo "| \`keyexec run --provider none -- true\` | $(pm start-none) | $(diff_ms start-none start-execfloor) ms | $(ratio start-none start-execfloor) | $(min_ratio start-none start-execfloor) |"
+	echo "| \`keyexec run --no-probe -- true\` | $(pm start-no-probe) | $(diff_ms start-no-probe start-execfloor) ms | $(ratio start-no-probe start-execfloor) | $(min_ratio start-no-probe start-execfloor) |"
 	echo
 	echo "keyexec's package initialisation (\`GODEBUG=inittrace=1 keyexec version\`, summed): $INIT_TOTAL ms."
 	echo

@@ -11,7 +11,9 @@
 // (DIR/0/NAME.env, DIR/L/NAME.env: NAME=VALUE lines, the whole environment
 // keyexec gets) with the config files they point to, and DIR/flows, the
 // table of flows: name, floor (the fewest sequential round trips the flow
-// can take), title. It records every request the latency world's fakes
+// can take), title. For calibration it lists in DIR/bare the same requests
+// sent by an ideal client, and writes curl configs for the ones curl sends
+// (DIR/W/curl-*.curl, run with DIR/W/bare.env). It records every request the latency world's fakes
 // receive, in arrival order with its time; GET CONTROL/trace returns that
 // timeline and starts a new one (CONTROL is in DIR/control).
 //

@@ -50,15 +50,22 @@ var flows = []flow{
 	{"config-list", 2, "config list, 3 entries over 2 providers, keys in Vault"},
 }
 
-// bare are the calibration requests: one request to one fake, sent by
-// curl, so that what a fake and the machine add to L is measured apart
-// from keyexec (curl -K NAME.curl).
+// bare are the calibration requests: keyexec's requests sent by ideal
+// clients, so that what the fakes, the machine and the Go runtime add to L
+// is measured apart from keyexec. The curl-* ones are curl configs
+// (NAME.curl, reads repeated in one curl process go one after the other);
+// the go-* ones are bench/rounds -n FLOOR, run with vault-token.env.
 var bare = []flow{
-	{"bare-openai", 1, "curl: one probe request to the OpenAI fake"},
-	{"bare-vault", 1, "curl: one KV v2 read from the Vault fake"},
-	{"bare-aws", 1, "curl: one GetSecretValue through the moto proxy"},
+	{"curl-openai", 1, "curl: one probe request to the OpenAI fake"},
+	{"curl-aws", 1, "curl: one GetSecretValue through the moto proxy"},
+	{"curl-vault", 1, "curl: one KV v2 read from the Vault fake"},
+	{"curl-vault-3", 3, "curl: three KV v2 reads, one after the other"},
+	{"go-vault-1", 1, "Go (bench/rounds): one KV v2 read"},
+	{"go-vault-2", 2, "Go (bench/rounds): two KV v2 reads, one after the other"},
+	{"go-vault-3", 3, "Go (bench/rounds): three KV v2 reads, one after the other"},
 }
 
+// writeFlowTable writes DIR/flows and DIR/bare: name, floor, title.
 func writeFlowTable(dir string) error {
 	for name, list := range map[string][]flow{"flows": flows, "bare": bare} {
 		var b strings.Builder
@@ -180,7 +187,7 @@ func (w *world) write(dir string) error {
 		return err
 	}
 	for name, lines := range w.bareRequests() {
-		if _, err := file(name+".curl", strings.Join(append([]string{"silent", "fail", `output = "/dev/null"`}, lines...), "\n")+"\n"); err != nil {
+		if _, err := file(name+".curl", strings.Join(append([]string{"silent", "fail"}, lines...), "\n")+"\n"); err != nil {
 			return err
 		}
 	}
@@ -191,11 +198,22 @@ func (w *world) write(dir string) error {
 // the probe, the KV v2 read, GetSecretValue (moto checks no signature).
 func (w *world) bareRequests() map[string][]string {
 	q := func(k, v string) string { return fmt.Sprintf("%s = %q", k, v) }
+	// urls gives each URL its own output: curl pairs them in order.
+	urls := func(u string, n int) []string {
+		var out []string
+		for range n {
+			out = append(out, q("url", u), q("output", "/dev/null"))
+		}
+		return out
+	}
+	kv := w.vault.URL + "/v1/secret/data/llm/openai"
+	token := q("header", "X-Vault-Token: "+w.vault.RootToken)
 	return map[string][]string{
-		"bare-openai": {q("url", w.openai.BaseURL()+"/models"), q("header", "Authorization: Bearer "+OpenAIKey)},
-		"bare-vault":  {q("url", w.vault.URL+"/v1/secret/data/llm/openai"), q("header", "X-Vault-Token: "+w.vault.RootToken)},
-		"bare-aws": {
-			q("url", w.awsURL+"/"), q("request", "POST"),
+		"curl-openai":  append(urls(w.openai.BaseURL()+"/models", 1), q("header", "Authorization: Bearer "+OpenAIKey)),
+		"curl-vault":   append(urls(kv, 1), token),
+		"curl-vault-3": append(urls(kv, 3), token),
+		"curl-aws": {
+			q("url", w.awsURL+"/"), q("output", "/dev/null"), q("request", "POST"),
 			q("header", "X-Amz-Target: secretsmanager.GetSecretValue"),
 			q("header", "Content-Type: application/x-amz-json-1.1"),
 			q("header", "Authorization: AWS4-HMAC-SHA256 Credential="+awssmtest.AccessKeyID+"/20250101/"+awssmtest.Region+"/secretsmanager/aws4_request, SignedHeaders=host, Signature=0"),
