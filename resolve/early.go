@@ -14,6 +14,90 @@ type early struct {
 	deps  map[provider.Name][]*entry
 	order []provider.Name
 	fired map[provider.Name]bool
+
+	// Config-list entries, each with the references it waits for.
+	readyEntry func(*ListEntry)
+	list       []*ListEntry
+	listDeps   map[*ListEntry][]docLeaf
+	listFired  map[*ListEntry]bool
+}
+
+// entries makes e also watch the kept entries of list, whose references
+// are among docs' leaves.
+func (e *early) entries(list *ConfigList, docs docSet, ready func(*ListEntry)) {
+	if list == nil || ready == nil {
+		return
+	}
+	e.readyEntry, e.listDeps, e.listFired = ready, map[*ListEntry][]docLeaf{}, map[*ListEntry]bool{}
+	for _, le := range list.Entries {
+		if !le.Kept() {
+			continue
+		}
+		e.list = append(e.list, le)
+		for _, l := range docs.leaves {
+			if l.doc == &le.Doc {
+				e.listDeps[le] = append(e.listDeps[le], l)
+			}
+		}
+	}
+}
+
+// updateEntries fires every watched entry whose references are all in: a
+// copy with the values put in and sanitized, the original untouched (only
+// the final pass writes it).
+func (e *early) updateEntries() {
+	for _, le := range e.list {
+		if e.listFired[le] {
+			continue
+		}
+		vals := map[string]string{}
+		for _, l := range e.listDeps[le] {
+			if !l.e.done || l.e.err != nil {
+				vals = nil
+				break
+			}
+			vals[l.lf.path] = l.e.value
+		}
+		if vals == nil {
+			continue
+		}
+		e.listFired[le] = true
+		cp := *le
+		cp.Doc = newDoc(cloneJSON(le.Fields).(map[string]any))
+		cp.label, cp.Fixes = le.label, nil
+		for _, lf := range leaves(cp.Fields) {
+			if v, ok := vals[lf.path]; ok {
+				lf.set(v)
+			}
+		}
+		for _, l := range e.listDeps[le] {
+			cp.Refs[l.lf.path] = l.e.ref.Raw
+		}
+		if sanitizeEntry(&cp) != nil {
+			continue // the final pass reports it
+		}
+		relabel(&cp)
+		e.readyEntry(&cp)
+	}
+}
+
+// cloneJSON copies a parsed JSON value deeply.
+func cloneJSON(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, val := range x {
+			m[k] = cloneJSON(val)
+		}
+		return m
+	case []any:
+		a := make([]any, len(x))
+		for i, val := range x {
+			a[i] = cloneJSON(val)
+		}
+		return a
+	}
+	return v
 }
 
 func newEarly(entries []*entry, n names, ready func(provider.Name, map[string]string)) *early {
@@ -53,8 +137,10 @@ func readsName(u *provider.Unit, name string, n names) bool {
 	return false
 }
 
-// update fires every provider whose variables are all resolved.
+// update fires every provider whose variables are all resolved, and every
+// config-list entry whose references are.
 func (e *early) update() {
+	e.updateEntries()
 	for _, name := range e.order {
 		if e.fired[name] || !allDone(e.deps[name]) {
 			continue

@@ -43,6 +43,12 @@ type Options struct {
 	// variables sanitized and normalized, so that the pipeline can probe
 	// it early. It runs on the resolving goroutine: it must not block.
 	Ready func(p provider.Name, env map[string]string)
+	// ReadyEntry, when set, is called once for each kept entry of
+	// ConfigList as soon as its own references are resolved, with a copy
+	// of it sanitized as the final pass will: an entry whose key is a
+	// literal, or in a quick source, can be probed while other entries'
+	// keys are still being read. Same rules as Ready.
+	ReadyEntry func(e *ListEntry)
 }
 
 // Var is the report of one child variable. It never holds a secret value:
@@ -109,6 +115,7 @@ func Resolve(ctx context.Context, opts Options) (*Result, error) {
 	res.Notes = append(res.Notes, notes...)
 	docs := opts.docEntries()
 	early := newEarly(entries, n, opts.Ready)
+	early.entries(opts.ConfigList, docs, opts.ReadyEntry)
 	fetchErr := fetch(ctx, append(entries, docs.entries()...), opts, res, early.update)
 	docs.apply(res)
 	if err := sources.Stopped(ctx); err != nil {

@@ -27,41 +27,88 @@ func Mask(s string, secrets ...string) string {
 // grams maps each 8-character run of the known secrets to how many of its
 // leading characters are public: runs overlapping a documented key prefix
 // ("sk-proj-") keep that part, so "sk-proj-****abcd" echoes stay readable and
-// a leaked key shows as "sk-proj-[masked]".
-type grams map[string]int
+// a leaked key shows as "sk-proj-[masked]". Secrets made of words
+// ("environment", a weak password) are in words instead and masked only
+// where they stand whole: their 8-character runs are in ordinary words too
+// ("credentials" shares "redentia" with "ManagedIdentityCredential"), and
+// masking those would garble the report and the keys of its JSON.
+type grams struct {
+	runs  map[string]int
+	words map[string]bool
+}
+
+// isWord reports whether sec is made of words: letters only, possibly
+// joined by '-' or '_' ("environment", "ManagedIdentityCredential"). Keys
+// and tokens hold digits; a random one without any is masked whole.
+func isWord(sec string) bool {
+	for i := 0; i < len(sec); i++ {
+		c := sec[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || (c == '-' || c == '_') && i > 0) {
+			return false
+		}
+	}
+	return true
+}
 
 func (g *grams) add(sec string) {
+	if len(sec) < maskMin {
+		return
+	}
+	if isWord(sec) {
+		if g.words == nil {
+			g.words = map[string]bool{}
+		}
+		g.words[sec] = true
+		return
+	}
 	pub := PublicPrefix(sec)
 	for i := 0; i+maskMin <= len(sec); i++ {
 		keep := max(0, pub-i)
 		if keep >= maskMin {
 			continue
 		}
-		if *g == nil {
-			*g = make(grams, len(sec))
+		if g.runs == nil {
+			g.runs = make(map[string]int, len(sec))
 		}
-		if old, ok := (*g)[sec[i:i+maskMin]]; !ok || keep < old {
-			(*g)[sec[i:i+maskMin]] = keep
+		if old, ok := g.runs[sec[i:i+maskMin]]; !ok || keep < old {
+			g.runs[sec[i:i+maskMin]] = keep
 		}
 	}
 }
 
-func (g grams) apply(s string) string {
-	if len(g) == 0 || len(s) < maskMin {
+func (g *grams) apply(s string) string {
+	if len(g.runs) == 0 && len(g.words) == 0 || len(s) < maskMin {
 		return s
 	}
 	// Every run of 8+ characters shared with a secret is a chain of
 	// overlapping 8-grams of that secret, so marking each gram covers it.
 	var hide []bool
-	for i := 0; i+maskMin <= len(s); i++ {
-		if keep, ok := g[s[i:i+maskMin]]; ok {
-			if hide == nil {
-				hide = make([]bool, len(s))
-			}
-			for j := i + keep; j < i+maskMin; j++ {
-				hide[j] = true
-			}
+	mark := func(from, to int) {
+		if hide == nil {
+			hide = make([]bool, len(s))
 		}
+		for j := from; j < to; j++ {
+			hide[j] = true
+		}
+	}
+	for i := 0; len(g.runs) > 0 && i+maskMin <= len(s); i++ {
+		if keep, ok := g.runs[s[i:i+maskMin]]; ok {
+			mark(i+keep, i+maskMin)
+		}
+	}
+	for i := 0; len(g.words) > 0 && i < len(s); {
+		if !isKeyChar(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isKeyChar(s[j]) {
+			j++
+		}
+		if g.words[s[i:j]] {
+			mark(i, j)
+		}
+		i = j
 	}
 	if hide == nil {
 		return s

@@ -28,3 +28,22 @@ func TestMask(t *testing.T) {
 		})
 	}
 }
+
+// A secret that is one plain word is masked where it stands whole, not in
+// the words that share 8 letters with it; other secrets are masked in any
+// run of 8 characters they share.
+func TestMaskWordSecrets(t *testing.T) {
+	t.Parallel()
+	r := NewRedactor()
+	r.Add("environment", "ManagedIdentityCredential")
+	got := r.Redact(`{"credentials": [{"source": "environment", "label": "environments"}], "via": "ManagedIdentityCredential"}`)
+	want := `{"credentials": [{"source": "[masked]", "label": "environments"}], "via": "[masked]"}`
+	if got != want {
+		t.Errorf("Redact:\n got %s\nwant %s", got, want)
+	}
+	// Not a plain word: its pieces are masked wherever they appear.
+	r.Add("hunter2hunter2")
+	if got := r.Redact("pw=xxhunter2hunt"); got != "pw=xx[masked]" {
+		t.Errorf("Redact = %s", got)
+	}
+}

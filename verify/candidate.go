@@ -129,9 +129,32 @@ func EnvCandidates(env map[string]string, opts CheckOptions, others []Candidate)
 	}
 	var out []Candidate
 	for _, u := range units {
-		out = append(out, envCandidate(u, env, opts))
+		c := envCandidate(u, env, opts)
+		if user := usedElsewhere(c, others); user != nil && opts.auto() {
+			c.NotProven = fmt.Sprintf("%s is used by %s, which sends it to %s, where keyexec proves it; it is not also sent to %s (%s): with --provider %s it is",
+				c.Names.Key, user.Label, sources.DisplayURL(user.BaseURL), u.Title, u.DefaultBase, u.Name)
+		}
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+// usedElsewhere finds a config-list entry or component that takes the
+// environment candidate c's key to a base URL of its own, when c would
+// send it to the provider's default host: OPENAI_API_KEY read by AG2
+// entries with their base_url (a gateway, a proxy). Probing api.openai.com
+// with it would send a credential where the configured app does not, and
+// could fail a run for a host the app never calls.
+func usedElsewhere(c Candidate, others []Candidate) *Candidate {
+	if c.BaseURL != "" || !c.KeySet || c.Key.IsZero() {
+		return nil
+	}
+	for i, o := range others {
+		if o.Client != nil && o.Client.Name == c.Client.Name && o.Key == c.Key && o.BaseURL != "" {
+			return &others[i]
+		}
+	}
+	return nil
 }
 
 // envCandidate reads unit u's variables.

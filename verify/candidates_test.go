@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/keyexec/keyexec/sources"
 	"github.com/keyexec/keyexec/verify/provider"
 )
 
@@ -38,7 +39,7 @@ func TestEntryCandidates(t *testing.T) {
 			errs: []string{`set "api_type": "anthropic"`}},
 		{name: "deepseek falls back to the OpenAI key", fields: map[string]any{"model": "deepseek-chat", "api_type": "deepseek"}, client: provider.DeepSeek,
 			errs: []string{"no \"api_key\"", "would send OPENAI_API_KEY", "to DeepSeek", `set "api_key" to the DeepSeek key`}},
-		{name: "empty api_key", fields: map[string]any{"model": "gpt-4o", "api_key": ""}, client: provider.OpenAI, errs: []string{`"api_key" is empty`}},
+		{name: "empty api_key", fields: map[string]any{"model": "gpt-4o", "api_key": ""}, client: provider.OpenAI, errs: []string{"api_key is set but empty", "Missing credentials"}},
 		{name: "Anthropic key in an openai entry", fields: map[string]any{"model": "gpt-4o", "api_key": an}, client: provider.OpenAI,
 			errs: []string{"looks like an Anthropic key", `"api_type": "anthropic"`}},
 		{name: "unknown api_type", fields: map[string]any{"model": "command-r", "api_type": "cohere"}, notProven: `api_type "cohere" is not one keyexec checks`},
@@ -88,6 +89,7 @@ func TestComponentCandidates(t *testing.T) {
 		api      provider.Name
 		scopes   string
 		notProve bool
+		base     string // the base URL probed, when the case is about it
 	}{
 		{name: "openai known model", provider: "autogen_ext.models.openai.OpenAIChatCompletionClient", cfg: map[string]any{"model": "gpt-4o", "api_key": oa}, api: provider.OpenAI},
 		{name: "model_info required", provider: "OpenAIChatCompletionClient", cfg: map[string]any{"model": "llama3.1:8b", "api_key": "x", "base_url": "http://127.0.0.1:11434/v1"},
@@ -109,6 +111,17 @@ func TestComponentCandidates(t *testing.T) {
 		{name: "azure without any credential", provider: "AzureOpenAIChatCompletionClient", cfg: map[string]any{"model": "gpt-4o", "azure_endpoint": azureEndpoint, "api_version": "2024-06-01"},
 			errs: []string{"Missing credentials"}},
 		{name: "unknown client", provider: "autogen_ext.models.llama_cpp.LlamaCppChatCompletionClient", cfg: map[string]any{"model": "x"}, notProve: true},
+		// The SDK under the client reads its base URL from the environment
+		// when the config has none, as the openai and anthropic SDKs do.
+		{name: "openai base URL from OPENAI_BASE_URL", provider: "OpenAIChatCompletionClient", cfg: map[string]any{"model": "gpt-4o", "api_key": oa},
+			env: map[string]string{"OPENAI_BASE_URL": "http://127.0.0.1:8900/v1"}, api: provider.OpenAI, base: "http://127.0.0.1:8900/v1"},
+		{name: "config base_url wins over OPENAI_BASE_URL", provider: "OpenAIChatCompletionClient", cfg: map[string]any{"model": "gpt-4o", "api_key": oa, "base_url": "https://api.openai.com/v1"},
+			env: map[string]string{"OPENAI_BASE_URL": "http://127.0.0.1:8900/v1"}, api: provider.OpenAI, base: "https://api.openai.com/v1"},
+		{name: "gemini- ignores OPENAI_BASE_URL", provider: "OpenAIChatCompletionClient", cfg: map[string]any{"model": "gemini-2.0-flash"},
+			env: map[string]string{"GEMINI_API_KEY": keys["google"], "OPENAI_BASE_URL": "http://127.0.0.1:8900/v1"}, api: provider.Gemini,
+			base: provider.ByName(string(provider.Gemini)).CompatBase},
+		{name: "anthropic base URL from ANTHROPIC_BASE_URL", provider: "AnthropicChatCompletionClient", cfg: map[string]any{"model": "claude-3-5-sonnet-20241022"},
+			env: map[string]string{"ANTHROPIC_API_KEY": keys["anthropic"], "ANTHROPIC_BASE_URL": "http://127.0.0.1:8901"}, api: provider.Anthropic, base: "http://127.0.0.1:8901"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -130,6 +143,9 @@ func TestComponentCandidates(t *testing.T) {
 			}
 			if tg.API.Name != c.api {
 				t.Errorf("API %s, want %s", tg.API.Name, c.api)
+			}
+			if c.base != "" && cand.BaseURL != c.base {
+				t.Errorf("base URL %s, want %s", cand.BaseURL, c.base)
 			}
 			if c.scopes != "" && (tg.Entra == nil || tg.Entra.Scopes[0] != c.scopes) {
 				t.Errorf("Entra %+v", tg.Entra)
@@ -191,5 +207,41 @@ func TestJudgePolicies(t *testing.T) {
 				t.Errorf("status %s, want %s", v.Candidates[0].Status, c.status)
 			}
 		})
+	}
+}
+
+// OPENAI_API_KEY read by a config-list entry with its own base_url is
+// proven there and not sent to api.openai.com, whatever its shape; asked
+// for with --provider openai, the environment is proven at OpenAI too.
+func TestEnvKeyUsedOnlyElsewhere(t *testing.T) {
+	t.Parallel()
+	entry := Entry{Index: 0, Label: "config list entry 0 (gpt-4o-mini)", Fields: map[string]any{"model": "gpt-4o-mini", "base_url": "http://127.0.0.1:4000/v1"}}
+	for _, tc := range []struct {
+		key       string
+		providers []string
+		notProven bool
+	}{
+		{key: "litellm-virtual-key-0123456789abcdef", notProven: true},
+		{key: keys["openai-project"], notProven: true},
+		{key: keys["openai-project"], providers: []string{"openai"}, notProven: false},
+	} {
+		env := map[string]string{"OPENAI_API_KEY": tc.key}
+		opts := CheckOptions{Providers: tc.providers}
+		others := []Candidate{EntryCandidate(entry, env, opts)}
+		cands, err := EnvCandidates(env, opts, others)
+		if err != nil || len(cands) != 1 {
+			t.Fatalf("EnvCandidates: %d, %v", len(cands), err)
+		}
+		c := cands[0]
+		if got := c.NotProven != ""; got != tc.notProven {
+			t.Errorf("key %s, providers %v: not proven %v (%q), want %v", sources.Fingerprint(tc.key), tc.providers, got, c.NotProven, tc.notProven)
+		}
+		if tc.notProven && (!strings.Contains(c.NotProven, "config list entry 0 (gpt-4o-mini)") || !strings.Contains(c.NotProven, "http://127.0.0.1:4000/v1") || strings.Contains(c.NotProven, tc.key[:12])) {
+			t.Errorf("note: %s", c.NotProven)
+		}
+		// The entry itself is proven at its own base URL either way.
+		if _, _, err := Check(others[0], opts); err != nil || others[0].BaseURL != "http://127.0.0.1:4000/v1" {
+			t.Errorf("entry: base %s, %v", others[0].BaseURL, err)
+		}
 	}
 }

@@ -25,11 +25,14 @@ func (k *checker) key(api, host *provider.Unit, urlSet bool) {
 	}
 	v := c.Key.Reveal()
 	if v == "" {
-		if c.Client.Name == provider.OpenAI {
-			k.add(n.Key, "%s is set but empty: openai-python would send \"Authorization: Bearer \" and fail on the first call with a 401 (\"You didn't provide an API key\"); set the key, or %s", n.Key, unsetHint(n))
-			return
+		switch sdk := c.Client.SDK; {
+		case strings.HasPrefix(sdk, "openai-python"):
+			k.add(n.Key, "%s is set but empty: openai-python raises OpenAIError (\"Missing credentials\") when the client is built; set the key, or %s", n.Key, unsetHint(n))
+		case c.Client.Name == provider.Anthropic:
+			k.add(n.Key, "%s is set but empty: the anthropic SDK fails its first call with TypeError (\"Could not resolve authentication method\"); set the key, or %s", n.Key, unsetHint(n))
+		default:
+			k.add(n.Key, "%s is set but empty: %s has no key to send; set the key, or %s", n.Key, c.Client.SDK, unsetHint(n))
 		}
-		k.add(n.Key, "%s is set but empty: set the key, or %s", n.Key, unsetHint(n))
 		return
 	}
 	sh := provider.ClassifyKey(v)

@@ -202,7 +202,7 @@ func TestURLRules(t *testing.T) {
 		{"azure no api-version", map[string]string{"AZURE_OPENAI_API_KEY": keys["azure"], "AZURE_OPENAI_ENDPOINT": azureEndpoint}, []string{"OPENAI_API_VERSION is not set", "Must provide either"}},
 		{"anthropic base with /v1", map[string]string{"ANTHROPIC_API_KEY": keys["anthropic"], "ANTHROPIC_BASE_URL": "https://api.anthropic.com/v1"}, []string{"adds /v1/… itself"}},
 		{"anthropic at OpenAI", map[string]string{"ANTHROPIC_API_KEY": keys["anthropic"], "ANTHROPIC_BASE_URL": "https://api.openai.com/v1"}, []string{"does not serve the Anthropic API"}},
-		{"empty openai key", map[string]string{"OPENAI_API_KEY": ""}, []string{"set but empty", "You didn't provide an API key"}},
+		{"empty openai key", map[string]string{"OPENAI_API_KEY": ""}, []string{"set but empty", "Missing credentials"}},
 		{"org with a key", map[string]string{"OPENAI_API_KEY": oa, "OPENAI_ORG_ID": oa}, []string{"OPENAI_ORG_ID holds what looks like"}},
 		{"org without org-", map[string]string{"OPENAI_API_KEY": oa, "OPENAI_ORG_ID": "acme"}, []string{`"acme" is not an OpenAI ID`}},
 		{"model with a key", map[string]string{"OPENAI_API_KEY": oa}, []string{"not a model or deployment name"}},

@@ -71,10 +71,19 @@ func ComponentCandidate(cc Component, env map[string]string, opts CheckOptions) 
 	if c.Model == "" {
 		c.Problems = append(c.Problems, checkError("config.model", "config.model is empty: %s needs one", componentName(cc.Provider)))
 	}
+	// What the config leaves out, the SDK under the client reads from its
+	// variables, as for config-list entries.
+	fromEnv := func(field, name string) string {
+		v := env[name]
+		if v != "" {
+			c.Notes = append(c.Notes, field+" from "+name+fromWhere(opts.Origins[name]))
+		}
+		return v
+	}
 	keyEnv := c.Client.Var(provider.RoleKey)
 	switch kind {
 	case "openai":
-		keyEnv = componentOpenAI(&c, cc)
+		keyEnv = componentOpenAI(&c, cc, fromEnv)
 		if c.NotProven != "" {
 			return c
 		}
@@ -82,6 +91,9 @@ func ComponentCandidate(cc Component, env map[string]string, opts CheckOptions) 
 		componentAzure(&c, cc, env, opts)
 	case "anthropic":
 		c.BaseURL = cc.str("base_url")
+		if c.BaseURL == "" {
+			c.BaseURL = fromEnv("config.base_url", "ANTHROPIC_BASE_URL")
+		}
 	case "ollama":
 		c.Names.URL = "config.host"
 		if h := cc.str("host"); h != "" {
@@ -98,10 +110,21 @@ func ComponentCandidate(cc Component, env map[string]string, opts CheckOptions) 
 }
 
 // componentOpenAI applies OpenAIChatCompletionClient's model-prefix rules
-// and returns the variable its key falls back to.
-func componentOpenAI(c *Candidate, cc Component) string {
+// and returns the variable its key falls back to. A base URL or
+// organization the config leaves out comes from OPENAI_BASE_URL and
+// OPENAI_ORG_ID, as the openai SDK reads them, except where a model prefix
+// makes AutoGen set the base URL itself.
+func componentOpenAI(c *Candidate, cc Component, fromEnv func(field, name string) string) string {
 	c.BaseURL, c.Org = cc.str("base_url"), cc.str("organization")
-	switch m := c.Model; {
+	if c.Org == "" {
+		c.Org = fromEnv("config.organization", "OPENAI_ORG_ID")
+	}
+	m := c.Model
+	prefixed := strings.HasPrefix(m, "gemini-") || strings.HasPrefix(m, "claude-") || strings.HasPrefix(m, "Llama-")
+	if c.BaseURL == "" && !prefixed {
+		c.BaseURL = fromEnv("config.base_url", "OPENAI_BASE_URL")
+	}
+	switch {
 	case strings.HasPrefix(m, "gemini-"):
 		if c.BaseURL == "" {
 			c.BaseURL = provider.ByName(string(provider.Gemini)).CompatBase

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 
@@ -35,7 +37,9 @@ type entraSource struct {
 
 func (s *entraSource) Token(ctx context.Context, scopes []string) (string, error) {
 	s.once.Do(func() {
-		s.cred, s.err = azidentity.NewDefaultAzureCredential(nil)
+		s.cred, s.err = azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{
+			DisableInstanceDiscovery: customAuthority(os.Getenv("AZURE_AUTHORITY_HOST")),
+		})
 	})
 	if s.err != nil {
 		return "", s.err
@@ -45,6 +49,24 @@ func (s *entraSource) Token(ctx context.Context, scopes []string) (string, error
 		return "", err
 	}
 	return tok.Token, nil
+}
+
+// customAuthority reports whether AZURE_AUTHORITY_HOST names an authority
+// other than the Azure clouds' (a sovereign or disconnected cloud, Azure
+// Stack, ADFS). MSAL would ask login.microsoftonline.com to validate such a
+// host (instance discovery); the operator chose it, so keyexec trusts it,
+// as apps there do with disable_instance_discovery.
+func customAuthority(host string) bool {
+	if host == "" {
+		return false
+	}
+	norm := func(h string) string { return strings.TrimSuffix(strings.ToLower(h), "/") }
+	for _, c := range []cloud.Configuration{cloud.AzurePublic, cloud.AzureGovernment, cloud.AzureChina} {
+		if norm(host) == norm(c.ActiveDirectoryAuthorityHost) {
+			return false
+		}
+	}
+	return true
 }
 
 // entra gets the token an Entra ID target is probed with, and names its

@@ -107,10 +107,8 @@ func entryKey(c *Candidate, u *provider.Unit, e Entry, fromEnv func(field, name 
 	case u.Keyless:
 		return
 	case e.has("api_key"):
+		// An empty api_key is the key check's to report, as for a variable.
 		c.Key, c.KeySet, c.Origin = sources.NewSecret(e.str("api_key")), true, origin("api_key")
-		if e.str("api_key") == "" {
-			c.Problems = append(c.Problems, checkError("api_key", "\"api_key\" is empty: the SDK sends it as it is and the provider answers 401 (it reads %s only when api_key is missing or null); set the key, or a reference such as \"vault://secret/llm#api_key\"", keyEnvOf(u)))
-		}
 		return
 	case u.Name == provider.Azure && e.has("azure_ad_token"):
 		c.Token, c.TokenName, c.Origin = sources.NewSecret(e.str("azure_ad_token")), "AD token", origin("azure_ad_token")

@@ -146,7 +146,11 @@ func noEntryLeft(cands []Candidate, settled []Settled) error {
 // oneLine flattens an error for a table cell, without the label the row
 // already shows.
 func oneLine(err error, label string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(err.Error(), label+": ", ""), "\n", "; ")
+	lines := strings.Split(err.Error(), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimPrefix(l, label+": ")
+	}
+	return strings.Join(lines, "; ")
 }
 
 // Stopped reports whether a result says the user stopped keyexec.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/keyexec/keyexec/sources"
@@ -155,7 +156,7 @@ func resultError(res *Result) error {
 			what += " " + res.Code
 		}
 	}
-	return fmt.Errorf("%s probe %s %s: %s: %s: %w", res.API, res.Method, res.URL, what, res.Hint, sentinel)
+	return fmt.Errorf("%s probe %s: %s: %s: %w", res.API, strings.TrimSpace(res.Method+" "+res.URL), what, res.Hint, sentinel)
 }
 
 // checkScheme allows https everywhere and http only to loopback hosts, so

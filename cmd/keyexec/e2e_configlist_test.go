@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/keyexec/keyexec/sources"
 	"github.com/keyexec/keyexec/verify/providertest"
 )
 
@@ -116,6 +115,9 @@ func TestConfigListDropStartsChildWithGoodEntries(t *testing.T) {
 	if !strings.Contains(out.stderr, "config list entry 0 (gpt-4o) dropped") || !strings.Contains(out.stderr, "rejected") {
 		t.Errorf("stderr does not say entry 0 was dropped and why:\n%s", out.stderr)
 	}
+	if !strings.Contains(out.stderr, "keyexec: warning: config list entry 0 (gpt-4o) dropped") {
+		t.Errorf("the drop is not a keyexec: warning: line:\n%s", out.stderr)
+	}
 	assertNoListLeak(t, out.stderr)
 
 	// check shows the list entry by entry, the dropped one with its reason.
@@ -215,6 +217,9 @@ func TestConfigListAllProvidersFromFile(t *testing.T) {
 	if oai.Requests() != 1 || ant.Requests() != 1 {
 		t.Errorf("requests: openai %d, anthropic %d, want 1 each (entry 3 filtered out)", oai.Requests(), ant.Requests())
 	}
+	if !strings.Contains(out.stderr, "OAI_CONFIG_LIST: 3 of 4 entries kept, 3 field(s) from references, 2 repaired") {
+		t.Errorf("run's summary does not count the list's references and repairs (the Azure key's newline, its base URL's slash):\n%s", out.stderr)
+	}
 	// check's table names the repair of the Azure key file's newline.
 	report := keyexecCmd(t, dir, map[string]string{"TEAM_OPENAI_KEY": openAIKey}, "check", "--no-probe")
 	if !strings.Contains(report.stdout, "repaired: config list entry 1 (gpt-3.5-turbo): api_key: removed trailing \\n") {
@@ -255,31 +260,32 @@ func TestConfigListMalformed(t *testing.T) {
 	}
 }
 
-// TestExampleAutogenLocal runs examples/autogen/local as its README says, so
-// that the example cannot rot.
-func TestExampleAutogenLocal(t *testing.T) {
+// OPENAI_API_KEY read only by config-list entries with their own base_url
+// (AG2's fallback) is proven at that base URL and never sent to
+// api.openai.com, not even by an early probe. A dead loopback proxy stands
+// in the way, so a regression fails here without leaving the machine.
+func TestConfigListEnvKeyProvenWhereEntriesSendIt(t *testing.T) {
 	t.Parallel()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "examples", "autogen", "local"))
-	if err != nil {
-		t.Fatal(err)
+	oai := openAIFake(t)
+	list := `[{"model": "gpt-4o-mini", "base_url": "` + oai.BaseURL() + `"}]`
+	env := map[string]string{"OAI_CONFIG_LIST": list, "OPENAI_API_KEY": openAIKey, "HTTPS_PROXY": "http://127.0.0.1:9", "HTTP_PROXY": "http://127.0.0.1:9"}
+	out, child, ran := runChild(t, "", env)
+	if !ran {
+		t.Fatalf("child did not run (exit %d):\n%s", out.code, out.stderr)
 	}
-	check := keyexecCmd(t, dir, nil, "check", "--no-probe")
-	if check.code != 0 || !strings.Contains(check.stdout, "llama3.1") {
-		t.Fatalf("check exit %d:\n%s%s", check.code, check.stdout, check.stderr)
+	if child.Env["OPENAI_API_KEY"] != openAIKey || oai.Requests() != 1 {
+		t.Errorf("key not passed on, or the fake got %d requests, want 1", oai.Requests())
 	}
-	out := keyexecCmd(t, dir, nil, "run", "--no-probe", "--", "python3", "../app.py")
-	if out.code != 0 {
-		t.Fatalf("run exit %d:\n%s%s", out.code, out.stdout, out.stderr)
+	report := keyexecCmd(t, "", env, "check")
+	if report.code != 0 || !strings.Contains(report.stdout, "OPENAI_API_KEY is used by config list entry 0 (gpt-4o-mini), which sends it to "+oai.BaseURL()) ||
+		strings.Contains(report.stdout, "api.openai.com/v1/models") {
+		t.Errorf("check (exit %d):\n%s%s", report.code, report.stdout, report.stderr)
 	}
-	for _, want := range []string{
-		"0: model=llama3.1 api_type=openai base_url=http://127.0.0.1:11434/v1 key=" + sources.Fingerprint("ollama"),
-		"1: model=gpt-4o-mini api_type=openai base_url=http://127.0.0.1:4000/v1 key=" + sources.Fingerprint("sk-litellm-local-example-key-0000"),
-	} {
-		if !strings.Contains(out.stdout, want) {
-			t.Errorf("the app printed:\n%s\nwant a line %q", out.stdout, want)
-		}
+	// Asked for by name, the environment's key is proven at OpenAI too (here:
+	// the dead proxy, so unreachable).
+	named := keyexecCmd(t, "", env, "check", "--provider", "openai", "--probe-timeout", "1s")
+	if named.code != 69 {
+		t.Errorf("--provider openai: exit %d, want 69 (OpenAI probed through the dead proxy):\n%s", named.code, named.stdout)
 	}
-	if strings.Contains(out.stdout+out.stderr+check.stdout, "sk-litellm-local") {
-		t.Errorf("a key of the example appears in the output")
-	}
+	assertNoLeak(t, out.stderr, report.stdout, report.stderr, named.stdout, named.stderr)
 }

@@ -93,6 +93,63 @@ func TestEntraManagedIdentity(t *testing.T) {
 	}
 }
 
+// TestEntraServicePrincipal: a service principal in AZURE_CLIENT_ID,
+// AZURE_TENANT_ID and AZURE_CLIENT_SECRET, signing in at the authority in
+// AZURE_AUTHORITY_HOST (the https fake on loopback, trusted through
+// SSL_CERT_FILE). keyexec skips instance discovery for such an authority,
+// so login.microsoftonline.com is never asked.
+func TestEntraServicePrincipal(t *testing.T) {
+	t.Parallel()
+	const appID, secret = "00000000-0000-4000-8000-00000000a991", "sp-secret-E2eTestValue0123456789"
+	cases := []struct {
+		name   string
+		secret string
+		mode   providertest.Mode
+		code   int
+		stderr []string
+	}{
+		{name: "token accepted", secret: secret, code: 0},
+		{name: "wrong client secret", secret: "sp-secret-E2eWrongValue9876543210", code: 78, stderr: []string{"no Microsoft Entra ID credential worked", "ClientSecretCredential", "AADSTS7000215"}},
+		{name: "principal lacks the role", secret: secret, mode: providertest.PermissionDenied, code: 77,
+			stderr: []string{"PermissionDenied", `lacks the "Cognitive Services OpenAI User" role`, appID}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			az := providertest.Start(t, providertest.Azure, providertest.Config{Deployments: []string{"gpt-4o"}})
+			entra := providertest.Start(t, providertest.EntraID, providertest.Config{Azure: az, Clients: map[string]providertest.Client{
+				appID: {Secret: secret, TokenMode: c.mode},
+			}})
+			kv, err := entra.ClientEnv(appID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := map[string]string{"AZURE_OPENAI_ENDPOINT": az.URL, "OPENAI_API_VERSION": "2024-10-21", "AZURE_TOKEN_CREDENTIALS": "EnvironmentCredential"}
+			for _, s := range kv {
+				k, v, _ := strings.Cut(s, "=")
+				env[k] = v
+			}
+			env["AZURE_CLIENT_SECRET"] = c.secret
+			out, _, ran := runChild(t, "", env, "--model", "gpt-4o")
+			if out.code != c.code || ran != (c.code == 0) {
+				t.Fatalf("exit %d (child ran %v), want %d:\n%s", out.code, ran, c.code, out.stderr)
+			}
+			for _, s := range c.stderr {
+				if !strings.Contains(out.stderr, s) {
+					t.Errorf("stderr lacks %q:\n%s", s, out.stderr)
+				}
+			}
+			if entra.Requests() == 0 {
+				t.Error("the authority fake was never asked")
+			}
+			if strings.Contains(out.stderr, "eyJ") || strings.Contains(out.stderr, c.secret[10:22]) {
+				t.Errorf("a token or the client secret is in keyexec's output:\n%s", out.stderr)
+			}
+			assertNoLeak(t, out.stderr)
+		})
+	}
+}
+
 func TestEntraFromConfigListAndComponent(t *testing.T) {
 	t.Parallel()
 	az, _, env := entraFakes(t, providertest.Identity{}, providertest.Config{})

@@ -74,8 +74,14 @@ func (o *output) info(msg string, attrs ...any) {
 	fmt.Fprintln(o.stderr, "keyexec: "+msg)
 }
 
-// warn writes a warning on stderr.
-func (o *output) warn(msg string, attrs ...any) { o.log.Warn(msg, attrs...) }
+// warn writes a warning on stderr: "keyexec: warning: …", or a JSON object.
+func (o *output) warn(msg string, attrs ...any) {
+	if o.json {
+		o.log.Warn(msg, attrs...)
+		return
+	}
+	fmt.Fprintln(o.stderr, "keyexec: warning: "+msg)
+}
 
 // fail writes a fatal error: in text, one message with its joined causes
 // indented; in JSON, one object per problem, with the report's fields

@@ -80,8 +80,17 @@ func (a *app) prepare(ctx context.Context, cfg *Config) (*Report, []string, erro
 	if !deferred {
 		ropts.ConfigList = list
 	}
-	if probing {
+	// An early probe sends the environment's key before the config list
+	// and components are checked; with them, auto detection may find the
+	// key used only at an entry's own base URL (verify.EnvCandidates), so
+	// the environment is probed once everything is known.
+	docs := list != nil || deferred || len(rep.Components) > 0
+	auto := len(cfg.Providers) == 0 || len(cfg.Providers) == 1 && cfg.Providers[0] == "auto"
+	if probing && (!docs || !auto) {
 		ropts.Ready = func(p provider.Name, env map[string]string) { startEarly(prober, p, env, opts) }
+	}
+	if probing && !deferred {
+		ropts.ReadyEntry = func(e *resolve.ListEntry) { startEntryEarly(prober, e, opts) }
 	}
 	res, err := resolve.Resolve(ctx, ropts)
 	rep.Resolve = res
@@ -119,6 +128,22 @@ func (a *app) prepare(ctx context.Context, cfg *Config) (*Report, []string, erro
 	}
 	environ, err := childEnviron(res.Environ, rep)
 	return rep, environ, err
+}
+
+// startEntryEarly probes a config-list entry whose references are
+// resolved while other sources are still being read, when nothing of it
+// comes from the environment (its key and base URL are its own, and an
+// Azure entry's api_version): the final check would build the same
+// requests, and the final probe reuses it.
+func startEntryEarly(p *verify.Prober, e *resolve.ListEntry, opts verify.CheckOptions) {
+	own := e.Str("api_key") != "" && (e.Str("base_url") != "" || e.Str("azure_endpoint") != "")
+	if !own || strings.Contains(strings.ToLower(e.Str("api_type")), "azure") && e.Str("api_version") == "" {
+		return
+	}
+	c := verify.EntryCandidate(verify.Entry{Index: e.Index, Label: e.Label(), Fields: e.Fields, Refs: e.Refs}, map[string]string{}, opts)
+	if t, _, err := verify.Check(c, opts); err == nil && c.NotProven == "" {
+		p.Start(t)
+	}
 }
 
 // startEarly probes a provider whose credentials are resolved while other

@@ -72,10 +72,18 @@ func (r *Report) summary() string {
 		parts = append(parts, r.Resolve.ReportLine())
 	}
 	if r.List != nil {
-		parts = append(parts, fmt.Sprintf("%s: %d of %d entries kept", r.List.Var, len(r.List.Kept()), len(r.List.Entries)))
+		var docs []*resolve.Doc
+		for _, e := range r.List.Entries {
+			docs = append(docs, &e.Doc)
+		}
+		parts = append(parts, fmt.Sprintf("%s: %d of %d entries kept%s", r.List.Var, len(r.List.Kept()), len(r.List.Entries), docWork(docs)))
 	}
 	if n := len(r.Components); n > 0 {
-		parts = append(parts, fmt.Sprintf("%d component file(s)", n))
+		var docs []*resolve.Doc
+		for _, f := range r.Components {
+			docs = append(docs, &f.Doc)
+		}
+		parts = append(parts, fmt.Sprintf("%d component file(s)%s", n, docWork(docs)))
 	}
 	switch {
 	case r.Skipped != "":
@@ -93,6 +101,17 @@ func (r *Report) summary() string {
 		parts = append(parts, fmt.Sprintf("%d not proven", n))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// docWork counts the fields of config-list entries or component files
+// resolved from references and repaired: ", 2 from references, 1 repaired".
+func docWork(docs []*resolve.Doc) string {
+	refs, fixed := 0, 0
+	for _, d := range docs {
+		refs += len(d.Refs)
+		fixed += len(d.Fixes)
+	}
+	return fmt.Sprintf(", %d field(s) from references, %d repaired", refs, fixed)
 }
 
 func (r *Report) notProven() int {
