@@ -46,47 +46,12 @@ violations = []
 
 
 def guard():
-    import errno
-    import ipaddress
-    import socket
+    # The apps' loopback guard (testdata/apps/guard), recording refusals.
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "apps", "guard"))
+    sys.dont_write_bytecode = True  # no __pycache__ in the repository
+    import loopback_guard
 
-    def loopback(host):
-        if host in ("localhost", "localhost."):
-            return True
-        try:
-            return ipaddress.ip_address(host.split("%")[0]).is_loopback
-        except ValueError:
-            return False
-
-    real_getaddrinfo = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        name = host.decode() if isinstance(host, bytes) else host
-        if name is None or loopback(name):
-            return real_getaddrinfo(host, *args, **kwargs)
-        if name.rstrip(".").lower().endswith(".invalid"):
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        violations.append(name)
-        raise socket.gaierror(socket.EAI_NONAME, "refused by the test guard: " + name)
-
-    socket.getaddrinfo = getaddrinfo
-
-    def check(sock, address):
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not loopback(str(address[0])):
-            violations.append(str(address[0]))
-            raise OSError(errno.ENETUNREACH, "refused by the test guard: " + str(address[0]))
-
-    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
-
-    def connect(self, address):
-        check(self, address)
-        return real_connect(self, address)
-
-    def connect_ex(self, address):
-        check(self, address)
-        return real_connect_ex(self, address)
-
-    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+    loopback_guard.install(violations.append)
 
 
 def quiet():
