@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/keyexec/keyexec/internal/testenv"
 	"github.com/keyexec/keyexec/verify/providertest"
@@ -55,31 +54,7 @@ func appsRun(t *testing.T, dir string, env map[string]string, prog string, args 
 // appsRunInput is appsRun with stdin.
 func appsRunInput(t *testing.T, dir string, env map[string]string, stdin, prog string, args ...string) outcome {
 	t.Helper()
-	cmd := osexec.Command(prog, args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	cmd.Dir = dir
-	base := map[string]string{"PATH": os.Getenv("PATH"), "HOME": t.TempDir(), "AWS_EC2_METADATA_DISABLED": "true"}
-	for k, v := range env {
-		base[k] = v
-	}
-	for k, v := range base {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", prog, err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(3 * time.Minute):
-		_ = cmd.Process.Kill()
-		<-done
-		t.Fatalf("%s %v did not finish; stderr:\n%s", prog, args, stderr.String())
-	}
-	return outcome{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String(), pid: cmd.Process.Pid}
+	return runProgram(t, dir, nil, env, stdin, prog, args...)
 }
 
 // assertGuarded fails when an app tried to leave loopback.

@@ -62,36 +62,48 @@ type outcome struct {
 // private HOME), as a user would from a clean shell.
 func keyexecCmd(t *testing.T, dir string, env map[string]string, args ...string) outcome {
 	t.Helper()
-	cmd := osexec.Command(binPath, args...)
-	cmd.Dir = dir
-	if cmd.Dir == "" {
-		cmd.Dir = t.TempDir()
+	if dir == "" {
+		dir = t.TempDir()
 	}
-	base := map[string]string{
+	return runProgram(t, dir, map[string]string{"NO_COLOR": "1"}, env, "", binPath, args...)
+}
+
+// runProgram runs prog with only base and env (env wins; plus PATH, a
+// private HOME and AWS_EC2_METADATA_DISABLED unless given) and stdin, and
+// fails the test when it has not ended within three minutes.
+func runProgram(t *testing.T, dir string, base, env map[string]string, stdin, prog string, args ...string) outcome {
+	t.Helper()
+	cmd := osexec.Command(prog, args...)
+	cmd.Dir = dir
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	all := map[string]string{
 		"PATH":                      os.Getenv("PATH"),
 		"HOME":                      t.TempDir(),
 		"AWS_EC2_METADATA_DISABLED": "true",
-		"NO_COLOR":                  "1",
 	}
-	for k, v := range env {
-		base[k] = v
+	for _, m := range []map[string]string{base, env} {
+		for k, v := range m {
+			all[k] = v
+		}
 	}
-	for k, v := range base {
+	for k, v := range all {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	done := make(chan error, 1)
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start keyexec: %v", err)
+		t.Fatalf("start %s: %v", prog, err)
 	}
+	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case <-done:
-	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
+	case <-time.After(3 * time.Minute):
+		_ = cmd.Process.Kill()
 		<-done
-		t.Fatalf("keyexec %v did not finish; stderr:\n%s", args, stderr.String())
+		t.Fatalf("%s %v did not finish; stderr:\n%s", filepath.Base(prog), args, stderr.String())
 	}
 	return outcome{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String(), pid: cmd.Process.Pid}
 }
