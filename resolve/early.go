@@ -64,7 +64,7 @@ func (e *early) updateEntries() {
 		e.listFired[le] = true
 		cp := *le
 		cp.Doc = newDoc(cloneJSON(le.Fields).(map[string]any))
-		cp.label, cp.Fixes = le.label, nil
+		cp.label = le.label
 		for _, lf := range leaves(cp.Fields) {
 			if v, ok := vals[lf.path]; ok {
 				lf.set(v)

@@ -83,7 +83,9 @@ type CheckOptions struct {
 	MinTokenTTL time.Duration
 }
 
-func (o CheckOptions) auto() bool {
+// Auto reports whether providers are detected from the environment
+// (--provider auto, the default).
+func (o CheckOptions) Auto() bool {
 	return len(o.Providers) == 0 || len(o.Providers) == 1 && o.Providers[0] == "auto"
 }
 
@@ -103,7 +105,7 @@ func EnvCandidates(env map[string]string, opts CheckOptions, others []Candidate)
 		return nil, nil
 	}
 	var units []*provider.Unit
-	if opts.auto() {
+	if opts.Auto() {
 		for _, u := range provider.All() {
 			if isSet(env, u.Detect...) {
 				units = append(units, u)
@@ -130,7 +132,7 @@ func EnvCandidates(env map[string]string, opts CheckOptions, others []Candidate)
 	var out []Candidate
 	for _, u := range units {
 		c := envCandidate(u, env, opts)
-		if user := usedElsewhere(c, others); user != nil && opts.auto() {
+		if user := usedElsewhere(c, others); user != nil && opts.Auto() {
 			c.NotProven = fmt.Sprintf("%s is used by %s, which sends it to %s, where keyexec proves it; it is not also sent to %s (%s): with --provider %s it is",
 				c.Names.Key, user.Label, sources.DisplayURL(user.BaseURL), u.Title, u.DefaultBase, u.Name)
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 
@@ -27,9 +26,11 @@ type TokenSource interface {
 // keyexec proves the identity the app will use. AZURE_TOKEN_CREDENTIALS
 // narrows the chain ("prod", "dev", or one credential's name). The
 // credential is built on first use, and its tokens live in memory only.
-func NewEntraSource() TokenSource { return &entraSource{} }
+// env is keyexec's environment (azidentity reads the process's own).
+func NewEntraSource(env map[string]string) TokenSource { return &entraSource{env: env} }
 
 type entraSource struct {
+	env  map[string]string
 	once sync.Once
 	cred *azidentity.DefaultAzureCredential
 	err  error
@@ -38,7 +39,7 @@ type entraSource struct {
 func (s *entraSource) Token(ctx context.Context, scopes []string) (string, error) {
 	s.once.Do(func() {
 		s.cred, s.err = azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{
-			DisableInstanceDiscovery: customAuthority(os.Getenv("AZURE_AUTHORITY_HOST")),
+			DisableInstanceDiscovery: customAuthority(s.env["AZURE_AUTHORITY_HOST"]),
 		})
 	})
 	if s.err != nil {

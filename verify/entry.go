@@ -16,6 +16,17 @@ type Entry struct {
 	Refs   map[string]string
 }
 
+// StandsAlone reports whether the entry's candidate needs nothing from the
+// environment: its key and base URL are its own (and an Azure entry's
+// api_version), so it can be checked and probed before the environment is
+// final, and the final check builds the same requests.
+func (e Entry) StandsAlone() bool {
+	if e.str("api_key") == "" || e.str("base_url") == "" && e.str("azure_endpoint") == "" {
+		return false
+	}
+	return !strings.Contains(strings.ToLower(e.str("api_type")), "azure") || e.str("api_version") != ""
+}
+
 func (e Entry) str(field string) string {
 	s, _ := e.Fields[field].(string)
 	return s

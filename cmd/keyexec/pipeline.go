@@ -71,7 +71,7 @@ func (a *app) prepare(ctx context.Context, cfg *Config) (*Report, []string, erro
 	none := len(cfg.Providers) == 1 && cfg.Providers[0] == "none"
 	probing := cfg.Probe.Enabled && !none
 	opts := a.checkOptions(cfg)
-	prober := verify.NewProber(ctx, verify.ProbeOptions{Timeout: cfg.Probe.Timeout, AllowHTTP: cfg.Probe.AllowHTTP, Env: a.env, Entra: verify.NewEntraSource()})
+	prober := verify.NewProber(ctx, verify.ProbeOptions{Timeout: cfg.Probe.Timeout, AllowHTTP: cfg.Probe.AllowHTTP, Env: a.env, Entra: verify.NewEntraSource(a.env)})
 	defer prober.Close()
 	ropts := resolve.Options{
 		Environ: a.environ, Secrets: cfg.Secrets, Aliases: cfg.Aliases, KeepAliases: cfg.KeepAliases,
@@ -85,8 +85,7 @@ func (a *app) prepare(ctx context.Context, cfg *Config) (*Report, []string, erro
 	// key used only at an entry's own base URL (verify.EnvCandidates), so
 	// the environment is probed once everything is known.
 	docs := list != nil || deferred || len(rep.Components) > 0
-	auto := len(cfg.Providers) == 0 || len(cfg.Providers) == 1 && cfg.Providers[0] == "auto"
-	if probing && (!docs || !auto) {
+	if probing && (!docs || !opts.Auto()) {
 		ropts.Ready = func(p provider.Name, env map[string]string) { startEarly(prober, p, env, opts) }
 	}
 	if probing && !deferred {
@@ -131,16 +130,14 @@ func (a *app) prepare(ctx context.Context, cfg *Config) (*Report, []string, erro
 }
 
 // startEntryEarly probes a config-list entry whose references are
-// resolved while other sources are still being read, when nothing of it
-// comes from the environment (its key and base URL are its own, and an
-// Azure entry's api_version): the final check would build the same
-// requests, and the final probe reuses it.
+// resolved while other sources are still being read, when it stands alone
+// (needs nothing from the environment); the final probe reuses it.
 func startEntryEarly(p *verify.Prober, e *resolve.ListEntry, opts verify.CheckOptions) {
-	own := e.Str("api_key") != "" && (e.Str("base_url") != "" || e.Str("azure_endpoint") != "")
-	if !own || strings.Contains(strings.ToLower(e.Str("api_type")), "azure") && e.Str("api_version") == "" {
+	entry := verify.Entry{Index: e.Index, Label: e.Label(), Fields: e.Fields, Refs: e.Refs}
+	if !entry.StandsAlone() {
 		return
 	}
-	c := verify.EntryCandidate(verify.Entry{Index: e.Index, Label: e.Label(), Fields: e.Fields, Refs: e.Refs}, map[string]string{}, opts)
+	c := verify.EntryCandidate(entry, map[string]string{}, opts)
 	if t, _, err := verify.Check(c, opts); err == nil && c.NotProven == "" {
 		p.Start(t)
 	}

@@ -12,13 +12,7 @@ import (
 // idempotent and safe with nothing to revoke.
 func TestFinishBesideTheProbe(t *testing.T) {
 	t.Parallel()
-	h := fakeVault(t)
-	h.admin.PutKV2(t, "secret", h.path("k"), map[string]any{"v": "sk-fin"})
-	h.admin.PutPolicy(t, "reader", `path "secret/data/*" { capabilities = ["read"] }`)
-	roleID, secretID := h.admin.CreateAppRole(t, "approle", "r", "reader")
-	src := h.source(t, Config{Auth: "approle", RoleID: roleID, SecretID: secretID, Env: map[string]string{}})
-	v, _, err := fetchOne(t, src, "vault://secret/"+h.path("k")+"#v")
-	wantValue(t, v, err, "sk-fin")
+	h, src, _ := fetchedWithAppRole(t)
 	if n := h.fake.Count("auth/token/revoke-self"); n != 0 {
 		t.Fatalf("Fetch sent %d revoke-self requests, want none (Finish revokes)", n)
 	}
@@ -54,18 +48,12 @@ func TestFinishBesideTheProbe(t *testing.T) {
 // login, never the token.
 func TestFinishBounded(t *testing.T) {
 	t.Parallel()
-	h := fakeVault(t)
-	h.admin.PutKV2(t, "secret", h.path("k"), map[string]any{"v": "sk-fin"})
-	h.admin.PutPolicy(t, "reader", `path "secret/data/*" { capabilities = ["read"] }`)
-	roleID, secretID := h.admin.CreateAppRole(t, "approle", "r", "reader")
-	src := h.source(t, Config{Auth: "approle", RoleID: roleID, SecretID: secretID, Env: map[string]string{}})
-	v, _, err := fetchOne(t, src, "vault://secret/"+h.path("k")+"#v")
-	wantValue(t, v, err, "sk-fin")
+	h, src, creds := fetchedWithAppRole(t)
 
 	defer h.fake.Hold("auth/token/revoke-self")()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err = src.Finish(ctx)
+	err := src.Finish(ctx)
 	if err == nil {
 		t.Fatal("Finish reported success for a revocation that never completed")
 	}
@@ -73,9 +61,24 @@ func TestFinishBounded(t *testing.T) {
 	if !strings.Contains(err.Error(), "AppRole login") || !strings.Contains(err.Error(), "stays valid until its TTL ends") {
 		t.Errorf("error %q does not say which token stays valid", err)
 	}
-	for _, tok := range append(h.fake.Revoked(), roleID, secretID) {
+	for _, tok := range append(h.fake.Revoked(), creds...) {
 		if strings.Contains(err.Error(), tok) {
 			t.Errorf("error shows a credential: %v", err)
 		}
 	}
+}
+
+// fetchedWithAppRole is a source that logged in with AppRole at the fake
+// and read one secret, so that it has a login token left to revoke; creds
+// are the role and secret IDs it logged in with.
+func fetchedWithAppRole(t *testing.T) (*harness, *Source, []string) {
+	t.Helper()
+	h := fakeVault(t)
+	h.admin.PutKV2(t, "secret", h.path("k"), map[string]any{"v": "sk-fin"})
+	h.admin.PutPolicy(t, "reader", `path "secret/data/*" { capabilities = ["read"] }`)
+	roleID, secretID := h.admin.CreateAppRole(t, "approle", "r", "reader")
+	src := h.source(t, Config{Auth: "approle", RoleID: roleID, SecretID: secretID, Env: map[string]string{}})
+	v, _, err := fetchOne(t, src, "vault://secret/"+h.path("k")+"#v")
+	wantValue(t, v, err, "sk-fin")
+	return h, src, []string{roleID, secretID}
 }

@@ -2,8 +2,6 @@ package providertest
 
 import (
 	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -20,22 +18,10 @@ const (
 // call sends one request and returns its status and decoded JSON body.
 func call(t *testing.T, method, url string, header map[string]string, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
+	status, raw := do(t, method, url, header, body)
 	var out map[string]any
-	_ = json.Unmarshal(b, &out)
-	return resp.StatusCode, out
+	_ = json.Unmarshal([]byte(raw), &out)
+	return status, out
 }
 
 // errCode digs the code (or Anthropic type) out of an error body.
